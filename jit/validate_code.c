@@ -11,7 +11,14 @@
 
 #define UNKNOWN 0
 
-struct ctrl {
+void sbx_body_scratch_free(struct sbx_body_scratch *s)
+{
+    free(s->vals);
+    free(s->ctrls);
+    free(s->locals);
+}
+
+struct sbx_ctrl_frame {
     uint16_t op; /* block, loop, if, else, or 0 for the function body */
     bool unreachable;
     uint32_t height; /* operand stack height at entry */
@@ -22,10 +29,11 @@ struct ctrl {
 struct vstate {
     const struct sbx_module *m;
     struct sbx_error *err;
-    size_t at; /* offset of the instruction being checked */
+    size_t at;                  /* offset of the instruction being checked */
+    struct sbx_body_scratch *s; /* buffers reused across bodies */
     uint8_t *vals;
     uint32_t nvals, vals_cap;
-    struct ctrl *ctrls;
+    struct sbx_ctrl_frame *ctrls;
     uint32_t nctrls, ctrls_cap;
     uint8_t *locals;
     uint32_t nlocals;
@@ -69,7 +77,7 @@ static int push(struct vstate *v, uint8_t t)
 /* Pops one operand of type `want` (UNKNOWN: any); stores what was popped. */
 static int pop(struct vstate *v, uint8_t want, uint8_t *got)
 {
-    struct ctrl *c = &v->ctrls[v->nctrls - 1];
+    struct sbx_ctrl_frame *c = &v->ctrls[v->nctrls - 1];
     uint8_t t;
     if (v->nvals == c->height) {
         if (!c->unreachable) return mismatch(v);
@@ -101,12 +109,12 @@ static int push_ctrl(struct vstate *v, uint16_t op, const uint8_t *params, uint3
 {
     if (v->nctrls == v->ctrls_cap) {
         uint32_t cap = v->ctrls_cap ? v->ctrls_cap * 2 : 16;
-        struct ctrl *p = realloc(v->ctrls, cap * sizeof(*p));
+        struct sbx_ctrl_frame *p = realloc(v->ctrls, cap * sizeof(*p));
         if (!p) return sbx_fail(v->err, v->at, "out of memory");
         v->ctrls = p;
         v->ctrls_cap = cap;
     }
-    v->ctrls[v->nctrls++] = (struct ctrl){
+    v->ctrls[v->nctrls++] = (struct sbx_ctrl_frame){
         .op = op,
         .height = v->nvals,
         .params = params,
@@ -120,7 +128,7 @@ static int push_ctrl(struct vstate *v, uint16_t op, const uint8_t *params, uint3
 /* Checks the frame's results are exactly what is on its part of the stack. */
 static int pop_frame_results(struct vstate *v)
 {
-    struct ctrl *c = &v->ctrls[v->nctrls - 1];
+    struct sbx_ctrl_frame *c = &v->ctrls[v->nctrls - 1];
     if (pop_list(v, c->results, c->nresults)) return -1;
     if (v->nvals != c->height) return mismatch(v);
     return 0;
@@ -128,7 +136,7 @@ static int pop_frame_results(struct vstate *v)
 
 static void set_unreachable(struct vstate *v)
 {
-    struct ctrl *c = &v->ctrls[v->nctrls - 1];
+    struct sbx_ctrl_frame *c = &v->ctrls[v->nctrls - 1];
     v->nvals = c->height;
     c->unreachable = true;
 }
@@ -137,7 +145,7 @@ static void set_unreachable(struct vstate *v)
 static int label_types(struct vstate *v, uint32_t depth, const uint8_t **types, uint32_t *n)
 {
     if (depth >= v->nctrls) return sbx_fail(v->err, v->at, "unknown label");
-    const struct ctrl *c = &v->ctrls[v->nctrls - 1 - depth];
+    const struct sbx_ctrl_frame *c = &v->ctrls[v->nctrls - 1 - depth];
     if (c->op == SBX_OP_LOOP) {
         *types = c->params, *n = c->nparams;
     } else {
@@ -241,7 +249,7 @@ static int check_control(struct vstate *v, const struct sbx_insn *in, bool *done
         if (pop_list(v, params, np)) return -1;
         return push_ctrl(v, in->op, params, np, results, nr);
     case SBX_OP_ELSE: {
-        struct ctrl *c = &v->ctrls[v->nctrls - 1];
+        struct sbx_ctrl_frame *c = &v->ctrls[v->nctrls - 1];
         if (c->op != SBX_OP_IF) return sbx_fail(v->err, v->at, "else without if");
         if (pop_frame_results(v)) return -1;
         c->op = SBX_OP_ELSE;
@@ -249,11 +257,11 @@ static int check_control(struct vstate *v, const struct sbx_insn *in, bool *done
         return push_list(v, c->params, c->nparams);
     }
     case SBX_OP_END: {
-        struct ctrl c = v->ctrls[v->nctrls - 1];
+        struct sbx_ctrl_frame c = v->ctrls[v->nctrls - 1];
         if (pop_frame_results(v)) return -1;
         /* An `if` without `else` passes its parameters through as results. */
         if (c.op == SBX_OP_IF &&
-            (c.nparams != c.nresults || memcmp(c.params, c.results, c.nparams)))
+            (c.nparams != c.nresults || (c.nparams && memcmp(c.params, c.results, c.nparams))))
             return mismatch(v);
         v->nctrls--;
         if (v->nctrls == 0) {
@@ -292,7 +300,7 @@ static int check_control(struct vstate *v, const struct sbx_insn *in, bool *done
             uint32_t l;
             if (rd_u32(&r, &l) || label_types(v, l, &types, &n)) return -1;
             if (n != arity) return mismatch(v);
-            struct ctrl *c = &v->ctrls[v->nctrls - 1];
+            struct sbx_ctrl_frame *c = &v->ctrls[v->nctrls - 1];
             for (uint32_t k = 0; k < n; k++) {
                 uint32_t depth = n - 1 - k; /* from the top of the stack */
                 if (v->nvals - c->height <= depth) {
@@ -308,7 +316,7 @@ static int check_control(struct vstate *v, const struct sbx_insn *in, bool *done
         return 0;
     }
     case SBX_OP_RETURN: {
-        const struct ctrl *f = &v->ctrls[0];
+        const struct sbx_ctrl_frame *f = &v->ctrls[0];
         if (pop_list(v, f->results, f->nresults)) return -1;
         set_unreachable(v);
         return 0;
@@ -515,8 +523,13 @@ static int expand_locals(struct vstate *v, const struct sbx_functype *ft,
     uint64_t total = (uint64_t)ft->nparams + b->nlocals;
     if (total > SBX_MAX_LOCALS)
         return sbx_fail(v->err, b->offset, "too many locals (limit %u)", SBX_MAX_LOCALS);
-    v->locals = malloc(total ? total : 1);
-    if (!v->locals) return sbx_fail(v->err, b->offset, "out of memory");
+    if (total > v->s->locals_cap) {
+        uint8_t *p = realloc(v->s->locals, total);
+        if (!p) return sbx_fail(v->err, b->offset, "out of memory");
+        v->s->locals = p;
+        v->s->locals_cap = (uint32_t)total;
+    }
+    v->locals = v->s->locals;
     memcpy(v->locals, ft->params, ft->nparams);
     uint32_t k = ft->nparams;
     for (uint32_t i = 0; i < b->nlocal_runs; i++) {
@@ -527,11 +540,19 @@ static int expand_locals(struct vstate *v, const struct sbx_functype *ft,
     return 0;
 }
 
-int sbx_validate_body(const struct sbx_module *m, uint32_t func_index, struct sbx_error *err)
+int sbx_validate_body(const struct sbx_module *m, uint32_t func_index,
+                      struct sbx_body_scratch *scratch, struct sbx_error *err)
 {
     const struct sbx_func_body *b = &m->bodies[func_index - m->nfunc_imports];
     const struct sbx_functype *ft = sbx_module_func_type(m, func_index);
-    struct vstate v = {.m = m, .err = err, .at = b->offset};
+    struct vstate v = {.m = m,
+                       .err = err,
+                       .at = b->offset,
+                       .s = scratch,
+                       .vals = scratch->vals,
+                       .vals_cap = scratch->vals_cap,
+                       .ctrls = scratch->ctrls,
+                       .ctrls_cap = scratch->ctrls_cap};
     struct sbx_reader r = {.base = m->bytes, .p = b->code, .end = b->code_end, .err = err};
     int rc = expand_locals(&v, ft, b);
     if (!rc) rc = push_ctrl(&v, 0, NULL, 0, ft->results, ft->nresults);
@@ -547,9 +568,9 @@ int sbx_validate_body(const struct sbx_module *m, uint32_t func_index, struct sb
         v.at = in.offset;
         rc = check_insn(&v, &in, &done);
     }
-    free(v.vals);
-    free(v.ctrls);
-    free(v.locals);
+    /* Hand the (possibly grown) buffers back for the next body. */
+    scratch->vals = v.vals, scratch->vals_cap = v.vals_cap;
+    scratch->ctrls = v.ctrls, scratch->ctrls_cap = v.ctrls_cap;
     if (rc && err) err->func_index = func_index;
     return rc;
 }

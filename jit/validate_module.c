@@ -165,6 +165,15 @@ static int check_exports(struct mcheck *c)
     return rc;
 }
 
+/* Where section `id` starts, for errors about entries that have no offset
+ * of their own; 0 if absent. */
+static size_t section_offset(const struct sbx_module *m, uint8_t id)
+{
+    for (uint32_t i = 0; i < m->nsections; i++)
+        if (m->sections[i].id == id) return m->sections[i].offset;
+    return 0;
+}
+
 int sbx_module_validate(const struct sbx_module *m, struct sbx_error *err)
 {
     struct mcheck c = {.m = m, .err = err};
@@ -173,19 +182,24 @@ int sbx_module_validate(const struct sbx_module *m, struct sbx_error *err)
     for (uint32_t i = m->nglobal_imports; i < m->nglobals; i++)
         if (check_const(&c, &m->globals[i].init, m->globals[i].type.type)) return -1;
     for (uint32_t i = m->ntable_imports; i < m->ntables; i++)
-        if (check_table_limits(&c, &m->tables[i].limits, 0)) return -1;
+        if (check_table_limits(&c, &m->tables[i].limits, section_offset(m, 4))) return -1;
     for (uint32_t i = m->nmemory_imports; i < m->nmemories; i++)
-        if (check_memory_limits(&c, &m->memories[i], 0)) return -1;
+        if (check_memory_limits(&c, &m->memories[i], section_offset(m, 5))) return -1;
     if (check_elems(&c) || check_datas(&c)) return -1;
-    for (uint32_t f = m->nfunc_imports; f < m->nfuncs; f++)
-        if (sbx_validate_body(m, f, err)) return -1;
+    struct sbx_body_scratch scratch = {0};
+    int rc = 0;
+    for (uint32_t f = m->nfunc_imports; f < m->nfuncs && !rc; f++)
+        rc = sbx_validate_body(m, f, &scratch, err);
+    sbx_body_scratch_free(&scratch);
+    if (rc) return -1;
     if (m->has_start) {
-        if (m->start >= m->nfuncs) return sbx_fail(err, 0, "unknown function %u", m->start);
+        size_t at = section_offset(m, 8);
+        if (m->start >= m->nfuncs) return sbx_fail(err, at, "unknown function %u", m->start);
         const struct sbx_functype *ft = sbx_module_func_type(m, m->start);
-        if (ft->nparams || ft->nresults) return sbx_fail(err, 0, "start function");
+        if (ft->nparams || ft->nresults) return sbx_fail(err, at, "start function");
     }
     if (check_exports(&c)) return -1;
-    if (m->nmemories > 1) return sbx_fail(err, 0, "multiple memories");
+    if (m->nmemories > 1) return sbx_fail(err, section_offset(m, 5), "multiple memories");
     return 0;
 }
 
