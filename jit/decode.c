@@ -410,6 +410,9 @@ static int decode_datas(struct decoder *d)
 
 static int decode_custom(struct decoder *d, struct sbx_section_info *si, const uint8_t *end)
 {
+    /* rd_len allows a size one LEB128 longer than what is left (the
+     * reference's rule); skipping the payload must not pass the end. */
+    if (si->size > rd_remaining(&d->r)) return sbx_fail(d->r.err, rd_offset(&d->r), SBX_ERR_EOF);
     if (rd_name(&d->r, &si->custom_name.ptr, &si->custom_name.len)) return -1;
     if (d->r.p > end) return sbx_fail(d->r.err, rd_offset(&d->r), SBX_ERR_EOF);
     if (si->custom_name.len == 4 && !memcmp(si->custom_name.ptr, "name", 4)) {

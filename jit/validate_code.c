@@ -77,6 +77,7 @@ static int push(struct vstate *v, uint8_t t)
 /* Pops one operand of type `want` (UNKNOWN: any); stores what was popped. */
 static int pop(struct vstate *v, uint8_t want, uint8_t *got)
 {
+    if (got) *got = want; /* defined on every path */
     struct sbx_ctrl_frame *c = &v->ctrls[v->nctrls - 1];
     uint8_t t;
     if (v->nvals == c->height) {
@@ -144,6 +145,7 @@ static void set_unreachable(struct vstate *v)
 /* The types a branch to label `depth` must carry. */
 static int label_types(struct vstate *v, uint32_t depth, const uint8_t **types, uint32_t *n)
 {
+    *types = NULL, *n = 0;
     if (depth >= v->nctrls) return sbx_fail(v->err, v->at, "unknown label");
     const struct sbx_ctrl_frame *c = &v->ctrls[v->nctrls - 1 - depth];
     if (c->op == SBX_OP_LOOP) {
@@ -523,14 +525,14 @@ static int expand_locals(struct vstate *v, const struct sbx_functype *ft,
     uint64_t total = (uint64_t)ft->nparams + b->nlocals;
     if (total > SBX_MAX_LOCALS)
         return sbx_fail(v->err, b->offset, "too many locals (limit %u)", SBX_MAX_LOCALS);
-    if (total > v->s->locals_cap) {
-        uint8_t *p = realloc(v->s->locals, total);
+    if (total > v->s->locals_cap || !v->s->locals) {
+        uint8_t *p = realloc(v->s->locals, total ? total : 1);
         if (!p) return sbx_fail(v->err, b->offset, "out of memory");
         v->s->locals = p;
-        v->s->locals_cap = (uint32_t)total;
+        v->s->locals_cap = (uint32_t)(total ? total : 1);
     }
     v->locals = v->s->locals;
-    memcpy(v->locals, ft->params, ft->nparams);
+    if (ft->nparams) memcpy(v->locals, ft->params, ft->nparams);
     uint32_t k = ft->nparams;
     for (uint32_t i = 0; i < b->nlocal_runs; i++) {
         memset(v->locals + k, b->local_runs[i].type, b->local_runs[i].count);

@@ -1,0 +1,18 @@
+#!/bin/sh
+# README command 1: installs what is missing, builds sbx into ./build, then
+# runs the main job on the bundled example: `sbx validate` and `sbx inspect`
+# of examples/hello.wasm (`sbx run` once execution lands).
+set -eu
+cd "$(dirname "$0")/.."
+
+./scripts/install-deps.sh
+cmake -S . -B build
+cmake --build build -j "$(nproc)"
+
+echo
+echo "\$ sbx validate build/examples/hello.wasm"
+./build/supervisor/sbx validate build/examples/hello.wasm
+echo "(valid: sbx validate printed nothing and exited 0)"
+echo
+echo "\$ sbx inspect build/examples/hello.wasm"
+./build/supervisor/sbx inspect build/examples/hello.wasm

@@ -1,0 +1,60 @@
+/* The `sbx` executable: dispatches to one subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "supervisor/cli.h"
+
+#ifndef SBX_VERSION
+#define SBX_VERSION "unknown"
+#endif
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} subcommands[] = {
+    {"validate", cli_validate, "decode and validate modules"},
+    {"inspect", cli_inspect, "show a module's imports, exports, sections, ... (--json)"},
+    {"spec", cli_spec, "run official spec tests converted by wast2json"},
+};
+
+#define NSUBCOMMANDS (sizeof subcommands / sizeof subcommands[0])
+
+static void usage(FILE *f)
+{
+    fputs("usage: sbx COMMAND [ARGS...]\n"
+          "sbx is a WebAssembly sandbox runtime (today: the decoder and validator).\n"
+          "\ncommands:\n",
+          f);
+    for (size_t i = 0; i < NSUBCOMMANDS; i++)
+        fprintf(f, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
+    fputs("\n  -h, --help     show this help (or `sbx COMMAND --help`)\n"
+          "  -V, --version  show the version\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("sbx %s\n", SBX_VERSION);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < NSUBCOMMANDS; i++) {
+        if (strcmp(cmd, subcommands[i].name) == 0) return subcommands[i].run(argc - 2, argv + 2);
+    }
+    if (cmd[0] == '-')
+        fprintf(stderr, "sbx: unknown option '%s'\n", cmd);
+    else
+        fprintf(stderr, "sbx: unknown command '%s'\n", cmd);
+    fputs("Run 'sbx --help' for the list of commands.\n", stderr);
+    return CLI_USAGE;
+}

@@ -1,0 +1,23 @@
+;; A module with one of each kind of import and export, for the unit tests
+;; that check what the decoder records (tests/unit/test_module_fields.c).
+(module
+  (type $sig (func (param i32 i64) (result f32)))
+  (type $void (func))
+  (import "env" "f" (func $f (type $sig)))
+  (import "env" "mem" (memory 1 2))
+  (import "env" "tab" (table 3 funcref))
+  (import "env" "g" (global $g (mut i32)))
+  (import "\e2\98\83" "" (global $h f64))
+  (func $init (type $void))
+  (func $run (export "run") (result i32) (i32.const 42))
+  (table $ext 1 10 externref)
+  (global $k i64 (i64.const -5))
+  (global $gf (mut f64) (global.get $h))
+  (export "memory" (memory 0))
+  (export "table" (table $ext))
+  (export "k" (global $k))
+  (export "f" (func $f))
+  (start $init)
+  (elem (table 0) (i32.const 0) func $run $f)
+  (data (i32.const 16) "hello")
+  (data "passive"))
