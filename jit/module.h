@@ -236,6 +236,9 @@ void sbx_module_free(struct sbx_module *m);
 /* The function type of function `func_index` (must be < m->nfuncs). */
 const struct sbx_functype *sbx_module_func_type(const struct sbx_module *m, uint32_t func_index);
 
+/* The name the "name" section gives function `func_index`, if any. */
+bool sbx_module_func_name(const struct sbx_module *m, uint32_t func_index, struct sbx_name *out);
+
 /* Human names for value and extern kinds ("i32", "func", ...). */
 const char *sbx_valtype_name(uint8_t type);
 const char *sbx_extern_kind_name(uint8_t kind);

@@ -1,5 +1,6 @@
 /* Printable names of value types and extern kinds, for tools and messages. */
 #include "jit/module.h"
+#include "jit/reader.h"
 
 const char *sbx_valtype_name(uint8_t type)
 {
@@ -24,4 +25,38 @@ const char *sbx_extern_kind_name(uint8_t kind)
     case SBX_EXTERN_GLOBAL: return "global";
     default: return "?";
     }
+}
+
+/* The function-names subsection (id 1) of the "name" custom section, read
+ * with the bounded reader; a malformed section just yields no name. */
+bool sbx_module_func_name(const struct sbx_module *m, uint32_t func_index, struct sbx_name *out)
+{
+    if (!m->name_section) return false;
+    struct sbx_reader r = {.base = m->bytes,
+                           .p = m->name_section,
+                           .end = m->name_section + m->name_section_size,
+                           .err = NULL};
+    while (r.p < r.end) {
+        uint8_t id;
+        uint32_t size;
+        if (rd_u8(&r, &id) || rd_u32(&r, &size) || size > rd_remaining(&r)) return false;
+        const uint8_t *next = r.p + size;
+        if (id == 1) {
+            uint32_t n;
+            if (rd_u32(&r, &n)) return false;
+            for (uint32_t i = 0; i < n; i++) {
+                uint32_t idx;
+                const char *p;
+                uint32_t len;
+                if (rd_u32(&r, &idx) || rd_name(&r, &p, &len)) return false;
+                if (idx == func_index) {
+                    out->ptr = p, out->len = len;
+                    return true;
+                }
+            }
+            return false;
+        }
+        r.p = next;
+    }
+    return false;
 }

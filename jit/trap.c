@@ -36,6 +36,9 @@ void sbx_backtrace(struct sbx_trap *trap, uintptr_t pc, uintptr_t fp, uintptr_t 
     /* Each wasm frame: [fp] saved fp, [fp + 8] return address, [fp - 8] its
      * vmctx. The entry trampoline's fake frame has return address 0. */
     while (trap->nframes < SBX_TRAP_MAX_FRAMES && pc && fp >= lo + 8 && fp + 16 <= hi) {
+        /* The entry trampoline's fake frame (saved rbp and return address
+         * both 0) ends the chain; its [fp - 8] is not a vmctx. */
+        if (((const uintptr_t *)fp)[0] == 0 && ((const uintptr_t *)fp)[1] == 0) break;
         const struct sbx_vmctx *vm = *(struct sbx_vmctx *const *)(fp - 8);
         if (!vm || !vm->instance) break;
         const struct sbx_compiled *c = sbx_instance_compiled(vm->instance);
