@@ -303,6 +303,7 @@ int sbx_compiled_trap_at(const struct sbx_compiled *c, uint32_t offset)
 void sbx_compiled_free(struct sbx_compiled *out)
 {
     if (!out) return;
+    sbx_compiled_free_runtime_cache(out); /* the memory image, if built */
     if (out->code_mem) {
         code_memory_free(out->code_mem);
         free(out->code_mem);
@@ -379,7 +380,7 @@ struct sbx_compiled *sbx_compile(const struct sbx_module *m, const struct sbx_co
     }
     out->code = out->code_mem->rx;
     out->code_size = cb.len;
-    qsort(c.traps, c.ntraps, sizeof(*c.traps), trap_cmp);
+    if (c.ntraps) qsort(c.traps, c.ntraps, sizeof(*c.traps), trap_cmp);
     out->trap_sites = calloc(c.ntraps + 1, sizeof(*out->trap_sites));
     if (!out->trap_sites) {
         sbx_fail(err, 0, "out of memory");

@@ -27,6 +27,7 @@ static __thread struct {
 int sbx_host_trap(struct sbx_caller *caller, const char *message)
 {
     pending.code = SBX_TRAP_HOST;
+    pending.exit_code = 0;
     snprintf(pending.message, sizeof(pending.message), "%s", message ? message : "host trap");
     return -1;
 }

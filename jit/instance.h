@@ -46,6 +46,9 @@ struct sbx_instance {
     /* Added by the runtime (segments.c): memory 0 was mapped from the
      * module's image, which already holds the active data segments. */
     bool data_imaged;
+    /* What sbx_instance_free needs, so it never reads the module (which a
+     * linker-adopted instance may outlive). */
+    uint32_t nown_tables, nelem_states;
 };
 
 static inline const struct sbx_compiled *sbx_instance_compiled(const void *inst)

@@ -19,6 +19,8 @@ struct sbx_linker {
     struct entry **buckets;
     size_t nbuckets; /* a power of two */
     size_t count;
+    struct sbx_instance **adopted; /* see sbx_linker_adopt */
+    size_t nadopted, adopted_cap;
 };
 
 /* FNV-1a over module, a separator that no length-prefixed pair can fake
@@ -60,7 +62,22 @@ void sbx_linker_free(struct sbx_linker *l)
         }
     }
     free(l->buckets);
+    for (size_t i = 0; i < l->nadopted; i++)
+        sbx_instance_free(l->adopted[i]);
+    free(l->adopted);
     free(l);
+}
+
+void sbx_linker_adopt(struct sbx_linker *l, struct sbx_instance *inst)
+{
+    if (!l) return; /* no owner: the instance stays alive */
+    if (l->nadopted == l->adopted_cap) {
+        size_t cap = l->adopted_cap ? l->adopted_cap * 2 : 8;
+        struct sbx_instance **p = realloc(l->adopted, cap * sizeof(*p));
+        if (!p) return;
+        l->adopted = p, l->adopted_cap = cap;
+    }
+    l->adopted[l->nadopted++] = inst;
 }
 
 static struct entry *find(const struct sbx_linker *l, uint64_t h, const char *module, size_t mlen,
@@ -77,8 +94,8 @@ const struct sbx_extern *sbx_linker_lookup(const struct sbx_linker *l, const cha
                                            size_t module_len, const char *name, size_t name_len)
 {
     if (!l) return NULL;
-    struct entry *e = find(l, hash_names(module, module_len, name, name_len), module, module_len,
-                           name, name_len);
+    struct entry *e =
+        find(l, hash_names(module, module_len, name, name_len), module, module_len, name, name_len);
     return e ? &e->ext : NULL;
 }
 
@@ -139,15 +156,13 @@ int sbx_linker_define(struct sbx_linker *l, const char *module, const char *name
     return define_n(l, module, strlen(module), name, strlen(name), ext);
 }
 
-int sbx_linker_define_instance(struct sbx_linker *l, const char *module,
-                               struct sbx_instance *inst)
+int sbx_linker_define_instance(struct sbx_linker *l, const char *module, struct sbx_instance *inst)
 {
     if (!l || !module || !inst) return -EINVAL;
     const struct sbx_module *m = inst->m;
     for (uint32_t i = 0; i < m->nexports; i++) {
         const struct sbx_export *x = &m->exports[i];
         struct sbx_extern ext;
-        if (sbx_instance_export(inst, NULL, &ext) == -EINVAL) return -EINVAL;
         int rc = sbx_instance_export_at(inst, i, &ext);
         if (rc) return rc;
         rc = define_n(l, module, strlen(module), x->name.ptr, x->name.len, &ext);

@@ -28,6 +28,17 @@ int sbx_const_eval(const struct sbx_instance *inst, const struct sbx_const_expr 
 const struct sbx_extern *sbx_linker_lookup(const struct sbx_linker *l, const char *module,
                                            size_t module_len, const char *name, size_t name_len);
 
+/* linker.c: hands `inst` to the linker, which frees it in sbx_linker_free.
+ * For instances whose instantiation trapped after their function references
+ * may have escaped (into an imported table, or through the start function's
+ * calls): the spec keeps those functions callable. If the linker cannot
+ * record it, the instance is kept alive forever rather than freed. */
+void sbx_linker_adopt(struct sbx_linker *l, struct sbx_instance *inst);
+
+/* instance.c: the extern of export number `index` of `inst`. Returns 0 or
+ * -ENOENT. */
+int sbx_instance_export_at(struct sbx_instance *inst, uint32_t index, struct sbx_extern *ext);
+
 /* segments.c */
 /* Allocates the instance's own memory 0 from its pool, mapping the module's
  * cached image when every active data segment can be imaged (then the data

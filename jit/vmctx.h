@@ -44,11 +44,10 @@ struct sbx_memory {
     uint32_t pages;
     uint32_t max_pages; /* effective maximum */
     void *slot;         /* memimg pool slot backing it (runtime-private) */
-    /* Added by the runtime (instance.c) for import matching: the limits the
-     * memory was declared with, which max_pages (capped by the pool) may not
-     * show. */
-    uint32_t declared_max; /* meaningful only if has_max */
-    bool has_max;
+    /* Added by the runtime (instance.c) for import matching. Zero values
+     * (a memory built by hand) mean: max_pages is the declared maximum. */
+    uint32_t declared_max; /* if above max_pages (capped by the pool) */
+    bool unbounded;        /* declared without a maximum */
 };
 
 /* A function reference: what funcref table elements and ref.func produce.
@@ -68,10 +67,10 @@ struct sbx_table {
     uint32_t size;
     uint32_t max; /* effective maximum */
     uint8_t elem_type;
-    /* Added by the runtime for import matching: the declared maximum, which
-     * max (capped by the runtime's table limit) may not show. */
-    uint32_t declared_max; /* meaningful only if has_max */
-    bool has_max;
+    /* Added by the runtime for import matching. Zero values (a table built
+     * by hand) mean: max is the declared maximum. */
+    uint32_t declared_max; /* if above max (capped by the runtime's limit) */
+    bool unbounded;        /* declared without a maximum */
 };
 
 /* A global's storage cell; imported globals point at the exporter's cell. */

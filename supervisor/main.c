@@ -15,6 +15,7 @@ static const struct {
 } subcommands[] = {
     {"validate", cli_validate, "decode and validate modules"},
     {"inspect", cli_inspect, "show a module's imports, exports, sections, ... (--json)"},
+    {"run", cli_run, "run an exported function of a module (--invoke NAME)"},
     {"spec", cli_spec, "run official spec tests converted by wast2json"},
 };
 
@@ -23,7 +24,7 @@ static const struct {
 static void usage(FILE *f)
 {
     fputs("usage: sbx COMMAND [ARGS...]\n"
-          "sbx is a WebAssembly sandbox runtime (today: the decoder and validator).\n"
+          "sbx is a WebAssembly sandbox runtime.\n"
           "\ncommands:\n",
           f);
     for (size_t i = 0; i < NSUBCOMMANDS; i++)

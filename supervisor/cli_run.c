@@ -1,0 +1,263 @@
+/* `sbx run`: runs a module. For now the module runs in this process
+ * (compile, instantiate in a memory pool, call one export); the fork server
+ * and WASI replace this path in later steps, keeping the command line. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jit/runtime.h"
+#include "memimg/pool.h"
+#include "supervisor/cli.h"
+
+/* Exit status for a trap: what a native program that aborts returns
+ * through a shell (128 + SIGABRT). */
+#define CLI_TRAPPED 134
+
+struct run_opts {
+    const char *invoke;
+    int64_t fuel; /* < 0: unmetered */
+    uint64_t max_memory;
+    size_t stack_size;
+};
+
+static void run_usage(FILE *f)
+{
+    fputs("usage: sbx run [OPTIONS] FILE.wasm [ARGS...]\n"
+          "Runs an exported function of a module and prints its results.\n\n"
+          "  --invoke NAME       the export to call, with ARGS as its numeric arguments\n"
+          "  --fuel N            stop with a trap after N function entries and loop iterations\n"
+          "  --max-memory BYTES  largest linear memory (default 4 GiB)\n"
+          "  --stack-size BYTES  wasm stack size (default 1 MiB)\n",
+          f);
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || end == s || *end || s[0] == '-') return -1;
+    *out = v;
+    return 0;
+}
+
+/* Parses a numeric argument of wasm type `type`. Integers may be given
+ * signed or unsigned; floats as C floating literals, inf or nan. */
+static int parse_arg(const char *s, uint8_t type, union sbx_val *v)
+{
+    char *end;
+    errno = 0;
+    memset(v, 0, sizeof(*v));
+    switch (type) {
+    case SBX_I32:
+    case SBX_I64: {
+        long long sv;
+        unsigned long long uv;
+        if (s[0] == '-') {
+            sv = strtoll(s, &end, 0);
+            uv = (unsigned long long)sv;
+            if (type == SBX_I32 && sv < INT32_MIN) return -1;
+        } else {
+            uv = strtoull(s, &end, 0);
+            if (type == SBX_I32 && uv > UINT32_MAX) return -1;
+        }
+        if (errno || end == s || *end) return -1;
+        if (type == SBX_I32)
+            v->i32 = (uint32_t)uv;
+        else
+            v->i64 = uv;
+        return 0;
+    }
+    case SBX_F32: {
+        float f = strtof(s, &end);
+        if (end == s || *end) return -1;
+        memcpy(&v->f32, &f, 4);
+        return 0;
+    }
+    case SBX_F64: {
+        double d = strtod(s, &end);
+        if (end == s || *end) return -1;
+        memcpy(&v->f64, &d, 8);
+        return 0;
+    }
+    default: return -1;
+    }
+}
+
+static void print_result(uint8_t type, const union sbx_val *v)
+{
+    float f;
+    double d;
+    switch (type) {
+    case SBX_I32: printf("%" PRId32 "\n", (int32_t)v->i32); break;
+    case SBX_I64: printf("%" PRId64 "\n", (int64_t)v->i64); break;
+    case SBX_F32:
+        memcpy(&f, &v->f32, 4);
+        printf("%.9g\n", (double)f);
+        break;
+    case SBX_F64:
+        memcpy(&d, &v->f64, 8);
+        printf("%.17g\n", d);
+        break;
+    default: printf("%s:%p\n", sbx_valtype_name(type), v->ref); break;
+    }
+}
+
+static void print_trap(const char *path, const struct sbx_module *m, const struct sbx_trap *t)
+{
+    fprintf(stderr, "sbx: %s: wasm trap: %s\n", path, t->message);
+    if (!t->nframes) return;
+    fputs("wasm backtrace:\n", stderr);
+    for (uint32_t i = 0; i < t->nframes; i++) {
+        struct sbx_name name;
+        fprintf(stderr, "  %2u: func[%u]", i, t->frames[i]);
+        if (sbx_module_func_name(m, t->frames[i], &name))
+            fprintf(stderr, " %.*s", (int)name.len, name.ptr);
+        fputc('\n', stderr);
+    }
+}
+
+static int find_export(const struct sbx_module *m, const char *name, uint32_t *func)
+{
+    size_t len = strlen(name);
+    for (uint32_t i = 0; i < m->nexports; i++) {
+        const struct sbx_export *e = &m->exports[i];
+        if (e->kind == SBX_EXTERN_FUNC && e->name.len == len && !memcmp(e->name.ptr, name, len)) {
+            *func = e->index;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int run_loaded(const char *path, struct cli_loaded *l, const struct run_opts *o, int nargs,
+                      char **args)
+{
+    const struct sbx_module *m = l->module;
+    uint32_t func;
+    if (find_export(m, o->invoke, &func)) {
+        fprintf(stderr, "sbx: %s: no exported function \"%s\"\n", path, o->invoke);
+        return CLI_FAILED;
+    }
+    const struct sbx_functype *ft = sbx_module_func_type(m, func);
+    if ((uint32_t)nargs != ft->nparams) {
+        fprintf(stderr, "sbx: %s: \"%s\" takes %u argument%s, %d given\n", path, o->invoke,
+                ft->nparams, ft->nparams == 1 ? "" : "s", nargs);
+        return CLI_USAGE;
+    }
+    union sbx_val *argv = calloc(ft->nparams + 1, sizeof(*argv));
+    union sbx_val *res = calloc(ft->nresults + 1, sizeof(*res));
+    int status = CLI_FAILED;
+    struct sbx_compiled *c = NULL;
+    struct sbx_linker *linker = NULL;
+    struct sbx_pool *pool = NULL;
+    struct sbx_instance *inst = NULL;
+    if (!argv || !res) goto out;
+    for (uint32_t i = 0; i < ft->nparams; i++)
+        if (parse_arg(args[i], ft->params[i], &argv[i])) {
+            fprintf(stderr, "sbx: %s: argument %u (\"%s\") is not a valid %s\n", path, i + 1,
+                    args[i], sbx_valtype_name(ft->params[i]));
+            status = CLI_USAGE;
+            goto out;
+        }
+
+    struct sbx_error err;
+    struct sbx_compile_options copts = {.fuel = o->fuel >= 0};
+    c = sbx_compile(m, &copts, &err);
+    if (!c) {
+        fprintf(stderr, "sbx: %s: cannot compile: %s\n", path, err.msg);
+        goto out;
+    }
+    struct sbx_pool_config pcfg;
+    sbx_pool_config_default(&pcfg);
+    pcfg.slot_count = 2;
+    if (o->max_memory) pcfg.max_memory_bytes = o->max_memory;
+    int e = sbx_pool_create(&pcfg, &pool);
+    if (e) {
+        fprintf(stderr, "sbx: cannot set up linear memory: %s\n", sbx_pool_strerror(e));
+        goto out;
+    }
+    linker = sbx_linker_new();
+    struct sbx_trap trap;
+    inst = linker ? sbx_instantiate(c, linker, pool, &err, &trap) : NULL;
+    if (!inst) {
+        if (linker && trap.code != SBX_TRAP_NONE) {
+            print_trap(path, m, &trap);
+            status = CLI_TRAPPED;
+        } else {
+            fprintf(stderr, "sbx: %s: cannot instantiate: %s\n", path,
+                    linker ? err.msg : "out of memory");
+        }
+        goto out;
+    }
+    if (o->fuel >= 0) sbx_instance_set_fuel(inst, o->fuel);
+    if (sbx_instance_call(inst, func, argv, res, &trap)) {
+        print_trap(path, m, &trap);
+        status = trap.code == SBX_TRAP_EXIT ? trap.exit_code : CLI_TRAPPED;
+        goto out;
+    }
+    for (uint32_t i = 0; i < ft->nresults; i++)
+        print_result(ft->results[i], &res[i]);
+    status = CLI_OK;
+out:
+    sbx_instance_free(inst);
+    sbx_linker_free(linker);
+    sbx_pool_destroy(pool);
+    sbx_compiled_free(c);
+    free(argv);
+    free(res);
+    return status;
+}
+
+int cli_run(int argc, char **argv)
+{
+    struct run_opts o = {.fuel = -1};
+    int i = 0;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        uint64_t v;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            run_usage(stdout);
+            return CLI_OK;
+        }
+        if (!strcmp(a, "--")) {
+            i++;
+            break;
+        }
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--invoke") && val) {
+            o.invoke = val;
+        } else if (!strcmp(a, "--fuel") && val && !parse_u64(val, &v) && v <= INT64_MAX) {
+            o.fuel = (int64_t)v;
+        } else if (!strcmp(a, "--max-memory") && val && !parse_u64(val, &v)) {
+            o.max_memory = v;
+        } else if (!strcmp(a, "--stack-size") && val && !parse_u64(val, &v)) {
+            o.stack_size = (size_t)v;
+        } else {
+            fprintf(stderr, "sbx run: bad option or value: %s%s%s\n", a, val ? " " : "",
+                    val ? val : "");
+            run_usage(stderr);
+            return CLI_USAGE;
+        }
+        i++;
+    }
+    if (i >= argc) {
+        run_usage(stderr);
+        return CLI_USAGE;
+    }
+    const char *path = argv[i++];
+    if (!o.invoke) {
+        fprintf(stderr,
+                "sbx: %s: running _start needs WASI, which is not implemented yet; "
+                "use --invoke NAME to call an export\n",
+                path);
+        return CLI_USAGE;
+    }
+    struct cli_loaded l;
+    if (cli_load(path, &l)) return CLI_FAILED;
+    int status = run_loaded(path, &l, &o, argc - i, argv + i);
+    cli_unload(&l);
+    return status;
+}

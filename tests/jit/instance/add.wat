@@ -1,0 +1,13 @@
+(module
+  (import "env" "twice" (func $twice (param i32) (result i32)))
+  (memory (export "mem") 1)
+  (data (i32.const 16) "\2a\00\00\00")
+  (func (export "add") (param i32 i32) (result i32)
+    local.get 0 local.get 1 i32.add)
+  (func (export "boom") unreachable)
+  (func (export "div") (param i32 i32) (result i32)
+    local.get 0 local.get 1 i32.div_s)
+  (func (export "load") (param i32) (result i32)
+    local.get 0 i32.load)
+  (func (export "call_twice") (param i32) (result i32)
+    local.get 0 call $twice))

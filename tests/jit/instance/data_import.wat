@@ -1,0 +1,8 @@
+;; The same bytes into an imported memory: copy path.
+(module
+  (import "env" "mem" (memory 2))
+  (data (i32.const 0) "abc")
+  (data (i32.const 65534) "xyzw")
+  (data (i32.const 1) "Z")
+  (data "passive")
+  (data (i32.const 131070) "!!"))

@@ -1,0 +1,10 @@
+(module
+  (import "env" "g" (global i32))
+  (global (export "a") i32 (i32.const 42))
+  (global (export "b") (mut i64) (i64.const -1))
+  (global (export "c") f32 (f32.const 1.5))
+  (global (export "d") f64 (f64.const -2.25))
+  (global (export "e") i32 (global.get 0))
+  (global (export "f") funcref (ref.func $f))
+  (global (export "h") externref (ref.null extern))
+  (func $f))
