@@ -17,6 +17,23 @@ cb_label trap_label(struct compiler *c, int code)
     return c->trap_labels[code];
 }
 
+cb_label null_elem_label(struct compiler *c, enum x64_reg reg)
+{
+    if (c->nnull_elem == c->null_elem_cap) {
+        uint32_t cap = c->null_elem_cap ? c->null_elem_cap * 2 : 16;
+        void *p = realloc(c->null_elem_stubs, cap * sizeof(*c->null_elem_stubs));
+        if (!p) {
+            cb_fail(c->cb, -12);
+            return trap_label(c, SBX_TRAP_UNINITIALIZED_ELEMENT);
+        }
+        c->null_elem_stubs = p, c->null_elem_cap = cap;
+    }
+    cb_label l = cb_new_label(c->cb);
+    c->null_elem_stubs[c->nnull_elem].label = l;
+    c->null_elem_stubs[c->nnull_elem++].reg = (uint8_t)reg;
+    return l;
+}
+
 void mark_trap_site(struct compiler *c, int code)
 {
     if (c->ntraps == c->traps_cap) {
@@ -123,6 +140,16 @@ static void emit_prologue(struct compiler *c, uint32_t ndeclared)
 static void emit_trap_stubs(struct compiler *c)
 {
     struct codebuf *cb = c->cb;
+    for (uint32_t i = 0; i < c->nnull_elem; i++) {
+        cb_bind(cb, c->null_elem_stubs[i].label);
+        x64_mov_rr(cb, 32, X64_RCX, (enum x64_reg)c->null_elem_stubs[i].reg);
+        x64_mov_rr(cb, 64, X64_RSI, X64_RBP);
+        x64_lea(cb, 64, X64_RDX, x64_mem(X64_RIP, 0));
+        x64_mov_ri(cb, 32, X64_RDI, SBX_TRAP_UNINITIALIZED_ELEMENT);
+        x64_alu_ri(cb, X64_AND, 64, X64_RSP, -16);
+        emit_libcall(c, (const void *)sbx_trap_from_wasm_index);
+        x64_ud2(cb);
+    }
     for (int code = 0; code < SBX_TRAP_COUNT + 2; code++) {
         if (c->trap_labels[code] == CB_NO_LABEL) continue;
         cb_bind(cb, c->trap_labels[code]);
@@ -229,6 +256,7 @@ static int compile_function(struct compiler *c, uint32_t func_index)
     c->gpr_used = c->xmm_used = 0;
     c->reachable = true;
     c->nbrt = 0;
+    c->nnull_elem = 0;
     for (int i = 0; i < SBX_TRAP_COUNT + 2; i++)
         c->trap_labels[i] = CB_NO_LABEL;
 
@@ -362,6 +390,7 @@ struct sbx_compiled *sbx_compile(const struct sbx_module *m, const struct sbx_co
         if (compile_function(&c, m->nfunc_imports + i)) goto done;
         out->funcs[i].end = (uint32_t)cb_pos(&cb);
     }
+    if (cb_pos(&cb) == 0) x64_int3(&cb); /* code memory is never empty */
     int e = cb_finish(&cb);
     if (e) {
         sbx_fail(err, 0, "code generation failed (%d)", e);
@@ -373,7 +402,7 @@ struct sbx_compiled *sbx_compile(const struct sbx_module *m, const struct sbx_co
         goto done;
     }
     out->code_mem->fd = -1;
-    e = code_memory_install(out->code_mem, cb.data, cb.len ? cb.len : 1, "sbx-code");
+    e = code_memory_install(out->code_mem, cb.data, cb.len, "sbx-code");
     if (e) {
         sbx_fail(err, 0, "cannot install compiled code (%d)", e);
         goto done;
@@ -399,6 +428,7 @@ done:
     free(c.ctrl);
     free(c.traps);
     free(c.brt);
+    free(c.null_elem_stubs);
     if (rc) {
         sbx_compiled_free(out);
         return NULL;

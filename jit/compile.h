@@ -102,6 +102,14 @@ struct compiler {
 
     cb_label trap_labels[SBX_TRAP_COUNT + 2]; /* trap stubs; +2: code in eax/edx */
 
+    /* call_indirect sites whose null-element trap reports the index: the
+     * index is in `reg` when the code jumps to `label`. */
+    struct {
+        cb_label label;
+        uint8_t reg;
+    } * null_elem_stubs;
+    uint32_t nnull_elem, null_elem_cap;
+
     struct trap_ref *traps;
     uint32_t ntraps, traps_cap;
     struct br_table_fixup *brt;
@@ -158,6 +166,8 @@ void store_value(struct compiler *c, const struct value *v, struct x64_mem m);
 
 /* The label of the out-of-line stub that raises `code`. */
 cb_label trap_label(struct compiler *c, int code);
+/* The label of a stub raising "uninitialized element N" with N in `reg`. */
+cb_label null_elem_label(struct compiler *c, enum x64_reg reg);
 /* Records that the instruction emitted next may fault with `code`. */
 void mark_trap_site(struct compiler *c, int code);
 /* Calls a C function at `fn` (SysV ABI) after spilling the stack; arguments

@@ -80,9 +80,9 @@ int compile_call(struct compiler *c, const struct sbx_insn *in)
     x64_jcc(cb, X64_CC_AE, trap_label(c, SBX_TRAP_UNDEFINED_ELEMENT));
     x64_mov_rm(cb, 64, REG_SCRATCH, x64_mem(REG_SCRATCH, offsetof(struct sbx_table, elems)));
     x64_mov_rm(cb, 64, REG_SCRATCH, x64_mem_idx(REG_SCRATCH, idx, 8, 0));
-    free_gpr(c, idx);
     x64_alu_rr(cb, X64_TEST, 64, REG_SCRATCH, REG_SCRATCH);
-    x64_jcc(cb, X64_CC_E, trap_label(c, SBX_TRAP_UNINITIALIZED_ELEMENT));
+    x64_jcc(cb, X64_CC_E, null_elem_label(c, idx)); /* "uninitialized element N" */
+    free_gpr(c, idx);
     x64_alu_mi(cb, X64_CMP, 32, x64_mem(REG_SCRATCH, offsetof(struct sbx_funcref, type_id)),
                (int32_t)c->out->type_ids[in->u.call_indirect.type_index]);
     x64_jcc(cb, X64_CC_NE, trap_label(c, SBX_TRAP_INDIRECT_TYPE_MISMATCH));

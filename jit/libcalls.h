@@ -11,6 +11,9 @@
 /* Raises a trap from a stub of compiled code: fp is the function's frame,
  * pc a place inside it. */
 _Noreturn void sbx_trap_from_wasm(int code, uintptr_t fp, uintptr_t pc);
+/* The same, for traps whose message names an index (the reference
+ * interpreter's "uninitialized element 2"). */
+_Noreturn void sbx_trap_from_wasm_index(int code, uintptr_t fp, uintptr_t pc, uint32_t index);
 
 /* memory.grow: the old size in pages, or -1. */
 uint32_t sbx_rt_memory_grow(struct sbx_vmctx *vm, uint32_t delta);

@@ -5,6 +5,7 @@
 #include "jit/activation.h"
 #include "jit/compiled.h"
 #include "jit/instance.h"
+#include "jit/libcalls.h"
 
 static const char *const trap_messages[SBX_TRAP_COUNT] = {
     [SBX_TRAP_NONE] = "no trap",
@@ -65,8 +66,14 @@ _Noreturn void sbx_trap_unwind(int code, const char *message, uintptr_t pc, uint
 
 /* Called by the out-of-line trap stubs of compiled code (see the compiler):
  * pc is inside the trapping function, fp is its frame. */
-_Noreturn void sbx_trap_from_wasm(int code, uintptr_t fp, uintptr_t pc);
 _Noreturn void sbx_trap_from_wasm(int code, uintptr_t fp, uintptr_t pc)
 {
     sbx_trap_unwind(code, NULL, pc, fp);
+}
+
+_Noreturn void sbx_trap_from_wasm_index(int code, uintptr_t fp, uintptr_t pc, uint32_t index)
+{
+    char msg[96];
+    snprintf(msg, sizeof msg, "%s %u", sbx_trap_message(code), index);
+    sbx_trap_unwind(code, msg, pc, fp);
 }

@@ -1,8 +1,10 @@
-/* Runs one wast2json command list against the front end. A `module` must
- * load; a binary `assert_malformed` or `assert_invalid` module must fail to
- * load with an error whose message starts with the expected text (the
- * reference interpreter's convention). Commands that need execution, and
- * modules in the text format, are counted as skipped, each for its reason. */
+/* Runs one wast2json command list. A binary `assert_malformed` or
+ * `assert_invalid` module must fail to load with an error whose message
+ * starts with the expected text (the reference interpreter's convention).
+ * With a memory pool, modules are instantiated and every execution command
+ * runs (tests/spec/exec.c); without one, a `module` must load and commands
+ * that need execution are counted as skipped. Modules in the text format,
+ * and SIMD execution, are skipped, each counted under its reason. */
 #include "tests/spec/runner.h"
 
 #include <json-c/json.h>
@@ -12,9 +14,10 @@
 
 #include "jit/limits.h"
 #include "jit/module.h"
+#include "tests/spec/exec.h"
 #include "tests/spec/spec_file.h"
 
-enum outcome { PASS, FAIL, SKIP_EXEC, SKIP_TEXT };
+enum outcome { PASS, FAIL, SKIP_EXEC, SKIP_TEXT, SKIP_SIMD };
 
 /* How each command type of wast2json's output is checked. */
 enum check { CHECK_LOADS, CHECK_REJECTED, CHECK_NEEDS_EXEC };
@@ -39,8 +42,9 @@ static const struct {
 };
 
 struct run {
-    const char *source; /* the .wast file, for failure messages */
-    const char *dir;    /* module paths are relative to it */
+    struct sbx_spec_exec *ex; /* NULL: front-end checks only */
+    const char *source;       /* the .wast file, for failure messages */
+    const char *dir;          /* module paths are relative to it */
     FILE *out;
     struct sbx_spec_totals counts; /* of this file */
 };
@@ -170,6 +174,16 @@ static enum outcome check_rejected(struct run *run, int64_t line, const char *ty
     return o;
 }
 
+static enum outcome execute(struct run *run, int64_t line, struct json_object *cmd)
+{
+    char why[512];
+    switch (sbx_spec_exec_command(run->ex, cmd, run->dir, why, sizeof why)) {
+    case SBX_SPEC_PASS: return PASS;
+    case SBX_SPEC_SKIP: return strcmp(why, SBX_SPEC_SKIP_TEXT) == 0 ? SKIP_TEXT : SKIP_SIMD;
+    default: fail_at(run, line, "%s", why); return FAIL;
+    }
+}
+
 static enum outcome run_command(struct run *run, struct json_object *cmd)
 {
     struct json_object *v;
@@ -187,6 +201,7 @@ static enum outcome run_command(struct run *run, struct json_object *cmd)
         fail_at(run, line, "unknown command type \"%s\"", type);
         return FAIL;
     }
+    if (run->ex && sbx_spec_exec_handles(type)) return execute(run, line, cmd);
     if (commands[i].check == CHECK_NEEDS_EXEC) return SKIP_EXEC;
 
     const char *filename = get_string(cmd, "filename");
@@ -219,6 +234,10 @@ static void count(struct sbx_spec_totals *t, enum outcome o)
         t->skipped++;
         t->skipped_text++;
         break;
+    case SKIP_SIMD:
+        t->skipped++;
+        t->skipped_simd++;
+        break;
     }
 }
 
@@ -229,6 +248,7 @@ static void add_totals(struct sbx_spec_totals *sum, const struct sbx_spec_totals
     sum->skipped += t->skipped;
     sum->skipped_exec += t->skipped_exec;
     sum->skipped_text += t->skipped_text;
+    sum->skipped_simd += t->skipped_simd;
 }
 
 /* Runs every command of a parsed file into run->counts. */
@@ -271,14 +291,23 @@ unsigned long sbx_spec_run_file(const char *json_path, const struct sbx_spec_opt
         run.dir = dir;
         const char *source = get_string(root, "source_filename");
         if (source) run.source = source;
-        run_commands(&run, root);
+        char why[256] = "";
+        if (opts->pool && !(run.ex = sbx_spec_exec_new(opts->pool, why, sizeof why))) {
+            fprintf(out, "%s: cannot set up execution: %s\n", json_path, why);
+            count(&run.counts, FAIL);
+        } else {
+            run_commands(&run, root);
+        }
+        sbx_spec_exec_free(run.ex);
     }
 
     const struct sbx_spec_totals *c = &run.counts;
     if (!opts->quiet || c->failed)
         fprintf(out,
-                "%s: %lu passed, %lu failed, %lu skipped (%lu need execution, %lu text-format)\n",
-                json_path, c->passed, c->failed, c->skipped, c->skipped_exec, c->skipped_text);
+                "%s: %lu passed, %lu failed, %lu skipped (%lu need execution, %lu text-format, "
+                "%lu SIMD)\n",
+                json_path, c->passed, c->failed, c->skipped, c->skipped_exec, c->skipped_text,
+                c->skipped_simd);
     add_totals(totals, c);
     json_object_put(root);
     free(dir);

@@ -14,10 +14,16 @@ struct sbx_spec_totals {
     unsigned long skipped;      /* skipped_exec + skipped_text */
     unsigned long skipped_exec; /* commands that need execution */
     unsigned long skipped_text; /* modules in the text format */
+    unsigned long skipped_simd; /* commands that would run SIMD code */
 };
+
+struct sbx_pool;
 
 struct sbx_spec_options {
     bool quiet; /* report only failures (and the summary of a failing file) */
+    /* Linear memories for executed modules. NULL: check the front end only,
+     * counting commands that need execution as skipped. */
+    struct sbx_pool *pool;
 };
 
 /* Runs every command of one wast2json JSON file. Module paths in it are

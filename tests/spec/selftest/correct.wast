@@ -1,6 +1,5 @@
 ;; Runner self-test: every expectation here is right, one command of each
-;; kind. The runner must pass 3, fail none and skip 2 (one needs execution,
-;; one is in the text format).
+;; kind. The runner must pass 4, fail none and skip 1 (the text format).
 (module (func (export "f") (result i32) (i32.const 1)))
 (assert_return (invoke "f") (i32.const 1))
 (assert_invalid (module (func (result i32))) "type mismatch")
