@@ -1,14 +1,17 @@
-/* libFuzzer target for the front end: decode + validate arbitrary bytes.
- * Besides crashes, leaks and timeouts (caught by the sanitizers and
- * libFuzzer), it checks that sbx_module_load agrees with decode followed by
- * validate, and that every rejection carries a message and an offset inside
- * the input. */
+/* libFuzzer target for the front end and the compiler: decode + validate
+ * arbitrary bytes, then compile whatever validates. Besides crashes, leaks
+ * and timeouts (caught by the sanitizers and libFuzzer), it checks that
+ * sbx_module_load agrees with decode followed by validate, that every
+ * rejection carries a message and an offset inside the input, and that a
+ * valid module either compiles or is refused with a message (SIMD, for
+ * now). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jit/module.h"
+#include "jit/runtime.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -18,6 +21,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct sbx_module *m = sbx_module_load(data, size, &err);
     bool loaded = m != NULL;
     if (m) {
+        struct sbx_error cerr = {.func_index = -1};
+        struct sbx_compiled *c = sbx_compile(m, NULL, &cerr);
+        if (c)
+            sbx_compiled_free(c);
+        else if (cerr.msg[0] == '\0')
+            abort(); /* a refusal must say why */
         sbx_module_free(m);
     } else {
         /* Rejections must be explained and point into the input. */
