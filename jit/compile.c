@@ -184,6 +184,7 @@ static int compile_insn(struct compiler *c, const struct sbx_insn *in)
 {
     unsigned op = in->op;
     const struct sbx_opinfo *info = &sbx_opinfo[op];
+    if (op >= SBX_OP_PREFIX_FD) return cc_fail(c, "SIMD instructions are not compiled yet");
     if (op <= SBX_OP_CALL_INDIRECT && op != SBX_OP_CALL && op != SBX_OP_CALL_INDIRECT)
         return compile_control(c, in);
     if (op == SBX_OP_CALL || op == SBX_OP_CALL_INDIRECT) return compile_call(c, in);
@@ -197,7 +198,6 @@ static int compile_insn(struct compiler *c, const struct sbx_insn *in)
     if (info->imm == IMM_MEMARG || info->imm == IMM_MEMIDX || info->imm == IMM_MEMORY_INIT ||
         info->imm == IMM_DATA || info->imm == IMM_MEMORY_COPY)
         return compile_memory(c, in);
-    if (op >= SBX_OP_PREFIX_FD) return cc_fail(c, "SIMD instructions are not compiled yet");
     if ((op >= SBX_OP_I32_WRAP_I64 && op <= SBX_OP_I64_EXTEND32_S) ||
         (op >= SBX_OP_I32_TRUNC_SAT_F32_S && op <= SBX_OP_I64_TRUNC_SAT_F64_U))
         return compile_convert(c, in);
