@@ -49,15 +49,58 @@ void mark_trap_site(struct compiler *c, int code)
         (struct trap_ref){.offset = (uint32_t)cb_pos(c->cb), .code = (uint8_t)code};
 }
 
-void emit_libcall(struct compiler *c, const void *fn)
+void emit_call_abs(struct compiler *c, const void *fn)
 {
     x64_movabs(c->cb, X64_RAX, (uint64_t)(uintptr_t)fn);
     x64_call_r(c->cb, X64_RAX);
 }
 
+void emit_libcall(struct compiler *c, const void *fn)
+{
+    emit_call_abs(c, fn);
+    restore_local_regs(c);
+}
+
+static void move_local(struct compiler *c, uint32_t i, bool save)
+{
+    int r = c->local_reg[i];
+    if (r < 0) return;
+    struct x64_mem m = local_slot(c, i);
+    if (is_float(c->local_types[i])) {
+        if (save)
+            x64_sse_mr(c->cb, X64_MOVSD, m, (enum x64_xmm)r);
+        else
+            x64_sse_rm(c->cb, X64_MOVSD, (enum x64_xmm)r, m);
+    } else if (save) {
+        x64_mov_mr(c->cb, 64, m, (enum x64_reg)r);
+    } else {
+        x64_mov_rm(c->cb, 64, (enum x64_reg)r, m);
+    }
+}
+
+static void move_local_in(struct compiler *c, uint32_t i)
+{
+    move_local(c, i, false);
+}
+
+/* A local never written in the body (a parameter, typically) still has its
+ * value in its frame slot: only restoring it is needed. */
+void save_local_regs(struct compiler *c)
+{
+    for (uint32_t i = 0; i < c->nlocals; i++)
+        if (c->local_written[i]) move_local(c, i, true);
+}
+
+void restore_local_regs(struct compiler *c)
+{
+    for (uint32_t i = 0; i < c->nlocals; i++)
+        move_local(c, i, false);
+}
+
 void libcall_prepare(struct compiler *c, unsigned n, const enum x64_reg *regs)
 {
     spill_all(c);
+    save_local_regs(c); /* before argument registers (r9) are overwritten */
     for (unsigned i = 0; i < n; i++)
         load_gpr(c, &c->stack[c->depth - n + i], regs[i]);
     c->depth -= n;
@@ -147,7 +190,7 @@ static void emit_trap_stubs(struct compiler *c)
         x64_lea(cb, 64, X64_RDX, x64_mem(X64_RIP, 0));
         x64_mov_ri(cb, 32, X64_RDI, SBX_TRAP_UNINITIALIZED_ELEMENT);
         x64_alu_ri(cb, X64_AND, 64, X64_RSP, -16);
-        emit_libcall(c, (const void *)sbx_trap_from_wasm_index);
+        emit_call_abs(c, (const void *)sbx_trap_from_wasm_index);
         x64_ud2(cb);
     }
     for (int code = 0; code < SBX_TRAP_COUNT + 2; code++) {
@@ -162,22 +205,84 @@ static void emit_trap_stubs(struct compiler *c)
         x64_mov_rr(cb, 64, X64_RSI, X64_RBP);
         x64_lea(cb, 64, X64_RDX, x64_mem(X64_RIP, 0)); /* a pc inside this function */
         x64_alu_ri(cb, X64_AND, 64, X64_RSP, -16);
-        emit_libcall(c, (const void *)sbx_trap_from_wasm);
+        emit_call_abs(c, (const void *)sbx_trap_from_wasm);
         x64_ud2(cb);
     }
 }
 
-/* Counts the parameters of `if` blocks: the else branch needs them again,
- * so the prologue reserves save slots for them. */
-static uint32_t count_if_params(struct compiler *c, const struct sbx_func_body *b)
+/* Registers for locals, hottest first. GPRs the operand allocator can spare
+ * (not rax/rdx/rcx, which division and shifts need; rsi/rdi/r8 stay for
+ * operands), and the upper half of the XMM registers. */
+static const enum x64_reg local_gprs[] = {X64_RBX, X64_R12, X64_R13, X64_R10, X64_R9};
+static const enum x64_xmm local_xmms[] = {X64_XMM8,  X64_XMM9,  X64_XMM10,
+                                          X64_XMM11, X64_XMM12, X64_XMM13};
+
+/* One read of the body before compiling it: counts the parameters of `if`
+ * blocks (the else branch needs them again, so the prologue reserves save
+ * slots) and how often each local is used, to keep the hottest locals in
+ * registers. */
+static int prescan(struct compiler *c, const struct sbx_func_body *b, uint32_t *nsave)
 {
     struct sbx_reader r = {.base = c->m->bytes, .p = b->code, .end = b->code_end, .err = NULL};
-    uint32_t n = 0;
+    uint32_t *uses = calloc(c->nlocals + 1, sizeof(uint32_t));
+    if (!uses) return cc_fail(c, "out of memory");
+    /* Declared locals start as zero, not as their slot's contents: count
+     * them as written so the first save stores them. */
+    for (uint32_t i = 0; i < c->nlocals; i++)
+        c->local_written[i] = i >= c->ft->nparams;
+    *nsave = 0;
     struct sbx_insn in;
-    while (r.p < r.end && sbx_insn_read(&r, &in) == 0)
+    while (r.p < r.end && sbx_insn_read(&r, &in) == 0) {
         if (in.op == SBX_OP_IF && in.u.block.kind == SBX_BT_INDEX)
-            n += c->m->types[in.u.block.index].nparams;
-    return n;
+            *nsave += c->m->types[in.u.block.index].nparams;
+        else if (in.op >= SBX_OP_LOCAL_GET && in.op <= SBX_OP_LOCAL_TEE) {
+            if (uses[in.u.index] < UINT32_MAX) uses[in.u.index]++;
+            if (in.op != SBX_OP_LOCAL_GET) c->local_written[in.u.index] = 1;
+        }
+    }
+    for (uint32_t i = 0; i < c->nlocals; i++)
+        c->local_reg[i] = -1;
+    c->gpr_locals = c->xmm_locals = 0;
+    unsigned ngpr = 0, nxmm = 0;
+    for (;;) {
+        /* The most used local still in memory, of a class with a free register. */
+        uint32_t best = UINT32_MAX, best_uses = 1;
+        for (uint32_t i = 0; i < c->nlocals; i++) {
+            uint8_t t = c->local_types[i];
+            bool fp = is_float(t);
+            if (c->local_reg[i] >= 0 || t == SBX_V128) continue;
+            if (fp ? nxmm == sizeof local_xmms / sizeof local_xmms[0]
+                   : ngpr == sizeof local_gprs / sizeof local_gprs[0])
+                continue;
+            if (uses[i] > best_uses) best = i, best_uses = uses[i];
+        }
+        if (best == UINT32_MAX) break;
+        if (is_float(c->local_types[best])) {
+            c->local_reg[best] = (int8_t)local_xmms[nxmm++];
+            c->xmm_locals |= (uint16_t)(1u << c->local_reg[best]);
+        } else {
+            c->local_reg[best] = (int8_t)local_gprs[ngpr++];
+            c->gpr_locals |= (uint16_t)(1u << c->local_reg[best]);
+        }
+    }
+    free(uses);
+    return 0;
+}
+
+/* Parameters kept in registers start as the caller passed them; declared
+ * locals in registers start at zero. */
+static void load_register_locals(struct compiler *c)
+{
+    for (uint32_t i = 0; i < c->nlocals; i++) {
+        int r = c->local_reg[i];
+        if (r < 0) continue;
+        if (i < c->ft->nparams)
+            move_local_in(c, i);
+        else if (is_float(c->local_types[i]))
+            x64_sse_rr(c->cb, X64_XORPS, (enum x64_xmm)r, (enum x64_xmm)r);
+        else
+            x64_alu_rr(c->cb, X64_XOR, 32, (enum x64_reg)r, (enum x64_reg)r);
+    }
 }
 
 static int compile_insn(struct compiler *c, const struct sbx_insn *in)
@@ -243,7 +348,13 @@ static int compile_function(struct compiler *c, uint32_t func_index)
     for (uint32_t i = 0; i < b->nlocal_runs; i++)
         for (uint32_t n = 0; n < b->local_runs[i].count; n++)
             c->local_types[k++] = b->local_runs[i].type;
-    uint32_t nsave = count_if_params(c, b);
+    free(c->local_reg);
+    free(c->local_written);
+    c->local_reg = malloc(c->nlocals + 1);
+    c->local_written = malloc(c->nlocals + 1);
+    if (!c->local_reg || !c->local_written) return cc_fail(c, "out of memory");
+    uint32_t nsave = 0;
+    if (prescan(c, b, &nsave)) return -1;
     /* Declared locals, then if-parameter save slots, then the spill slots. */
     c->nsave_slots = nsave;
     c->save_used = 0;
@@ -262,6 +373,7 @@ static int compile_function(struct compiler *c, uint32_t func_index)
 
     cb_bind(c->cb, c->func_labels[func_index - m->nfunc_imports]);
     emit_prologue(c, b->nlocals);
+    load_register_locals(c);
     if (push_cframe(c, 0, NULL, 0, c->ft->results, c->ft->nresults)) return -1;
 
     struct sbx_reader r = {.base = m->bytes, .p = b->code, .end = b->code_end, .err = c->err};
@@ -269,6 +381,7 @@ static int compile_function(struct compiler *c, uint32_t func_index)
     while (c->nctrl > 0) {
         struct sbx_insn in;
         if (sbx_insn_read(&r, &in)) return -1;
+        c->next_op = r.p < r.end ? *r.p : 0;
         int rc = c->reachable ? compile_insn(c, &in) : skip_unreachable(c, &in, &dead_depth);
         if (rc) {
             if (c->err && c->err->offset == 0) c->err->offset = in.offset;
@@ -424,6 +537,8 @@ done:
     cb_free(&cb);
     free(c.func_labels);
     free(c.local_types);
+    free(c.local_reg);
+    free(c.local_written);
     free(c.stack);
     free(c.ctrl);
     free(c.traps);

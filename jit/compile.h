@@ -38,6 +38,8 @@ enum vloc {
     VLOC_REG,   /* in a GPR (integers, references) or an XMM register (floats) */
     VLOC_CONST, /* a known constant (bits in `imm`) */
     VLOC_STACK, /* in its canonical spill slot */
+    VLOC_FLAGS, /* an i32 condition still in the flags (`cc` true means 1);
+                   only ever the top, consumed by the br_if/if right after */
 };
 
 struct value {
@@ -45,6 +47,7 @@ struct value {
     uint8_t type; /* enum sbx_valtype */
     uint8_t reg;  /* enum x64_reg or enum x64_xmm, for VLOC_REG */
     uint64_t imm; /* VLOC_CONST */
+    uint8_t cc;   /* VLOC_FLAGS: enum x64_cc */
 };
 
 struct cframe {
@@ -92,6 +95,13 @@ struct compiler {
     uint32_t max_out;   /* largest outgoing area (slots) */
     size_t frame_patch; /* position of the prologue's frame-size imm32 */
     bool reachable;
+    unsigned next_op; /* first byte of the next instruction (fusion) */
+    /* Locals kept in registers for the whole function: the register, or -1
+     * for locals that live in their frame slot. */
+    int8_t *local_reg;
+    uint8_t *local_written; /* set or tee'd somewhere in the body */
+    uint16_t gpr_locals;    /* registers holding locals: never allocated */
+    uint16_t xmm_locals;
 
     struct value *stack;
     uint32_t depth, stack_cap;
@@ -170,8 +180,9 @@ cb_label trap_label(struct compiler *c, int code);
 cb_label null_elem_label(struct compiler *c, enum x64_reg reg);
 /* Records that the instruction emitted next may fault with `code`. */
 void mark_trap_site(struct compiler *c, int code);
-/* Calls a C function at `fn` (SysV ABI) after spilling the stack; arguments
- * must already be in rdi, rsi, ... (the caller loads them after spilling). */
+/* Calls a C function at `fn` (SysV ABI) and restores the locals kept in
+ * registers; libcall_prepare has spilled the stack, saved those locals and
+ * loaded the arguments. */
 void emit_libcall(struct compiler *c, const void *fn);
 /* For a libcall: spills the stack, pops the top `n` operands into regs[]
  * (in push order) and sets rdi = vmctx. */
@@ -182,6 +193,14 @@ int check_libcall_trap(struct compiler *c);
  * switch instances). */
 void reload_context(struct compiler *c);
 void reload_membase(struct compiler *c);
+
+/* Locals in registers are caller-saved like everything else: stored to
+ * their frame slots before calls and libcalls, reloaded after. */
+void save_local_regs(struct compiler *c);
+void restore_local_regs(struct compiler *c);
+/* A call to a C function at an absolute address, with nothing restored
+ * afterwards (trap stubs, which never return). */
+void emit_call_abs(struct compiler *c, const void *fn);
 
 /* -- Opcode families (compile_*.c) -------------------------------------- */
 

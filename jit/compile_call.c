@@ -24,12 +24,14 @@ static void prepare_call(struct compiler *c, uint32_t np, uint32_t nr)
         release(c, v);
     }
     c->depth = base;
+    save_local_regs(c);
     uint32_t slots = np > nr ? np : nr;
     if (slots > c->max_out) c->max_out = slots;
 }
 
 static int push_results(struct compiler *c, const struct sbx_functype *ft)
 {
+    restore_local_regs(c); /* touches neither rax nor xmm0 */
     if (ft->nresults == 1) {
         uint8_t t = ft->results[0];
         return push_reg(c, t, is_float(t) ? X64_XMM0 : X64_RAX);

@@ -16,6 +16,15 @@ static const uint8_t one_type[256] = {
     [SBX_EXTERNREF] = SBX_EXTERNREF,
 };
 
+/* After `test r, r` of a popped condition: a flags value meaning "r != 0". */
+static void push_flags_after_test(struct compiler *c)
+{
+    struct value *v = &c->stack[c->depth++];
+    v->loc = VLOC_FLAGS;
+    v->type = SBX_I32;
+    v->cc = X64_CC_NE;
+}
+
 int push_cframe(struct compiler *c, uint16_t op, const uint8_t *params, uint32_t np,
                 const uint8_t *results, uint32_t nr)
 {
@@ -94,21 +103,48 @@ static int branch(struct compiler *c, uint32_t label_depth)
     return 0;
 }
 
-static int compile_br_if(struct compiler *c, uint32_t label_depth)
+/* Pops a branch condition and returns the condition code that means
+ * "true": a fused comparison's, or NE after testing the value. Only moves
+ * (which keep the flags) may follow before the jump. */
+static enum x64_cc pop_condition(struct compiler *c)
 {
+    struct value *v = peek(c, 0);
+    if (v->loc == VLOC_FLAGS) {
+        c->depth--;
+        return (enum x64_cc)v->cc;
+    }
     enum x64_reg cond = pop_gpr(c);
-    spill_all(c);
-    struct cframe *t = &c->ctrl[c->nctrl - 1 - label_depth];
-    uint32_t arity = t->op == SBX_OP_LOOP ? t->nparams : t->nresults;
     x64_alu_rr(c->cb, X64_TEST, 32, cond, cond);
     free_gpr(c, cond);
+    return X64_CC_NE;
+}
+
+static int compile_br_if(struct compiler *c, uint32_t label_depth)
+{
+    /* Spill before the condition's test: spilling never changes flags, but
+     * loading a value to test might need registers the spill frees. */
+    struct value *top = peek(c, 0);
+    if (top->loc != VLOC_FLAGS) {
+        enum x64_reg r = pop_gpr(c);
+        spill_all(c);
+        x64_alu_rr(c->cb, X64_TEST, 32, r, r);
+        free_gpr(c, r);
+        push_flags_after_test(c);
+    } else {
+        struct value flags = pop_value(c);
+        spill_all(c);
+        c->stack[c->depth++] = flags;
+    }
+    enum x64_cc cc = pop_condition(c);
+    struct cframe *t = &c->ctrl[c->nctrl - 1 - label_depth];
+    uint32_t arity = t->op == SBX_OP_LOOP ? t->nparams : t->nresults;
     if (t->op != 0 && (arity == 0 || t->height + arity == c->depth)) {
         if (t->op != SBX_OP_LOOP) t->reachable_end = true;
-        x64_jcc(c->cb, X64_CC_NE, t->label);
+        x64_jcc(c->cb, cc, t->label);
         return 0;
     }
     cb_label skip = cb_new_label(c->cb);
-    x64_jcc(c->cb, X64_CC_E, skip);
+    x64_jcc(c->cb, x64_cc_invert(cc), skip);
     if (t->op == 0) {
         if (emit_return(c)) return -1;
     } else {
@@ -292,8 +328,18 @@ int compile_control(struct compiler *c, const struct sbx_insn *in)
         return emit_loop_header_checks(c);
     case SBX_OP_IF: {
         block_signature(c, in, &params, &np, &results, &nr);
-        enum x64_reg cond = pop_gpr(c);
-        spill_all(c);
+        enum x64_cc cc;
+        if (peek(c, 0)->loc == VLOC_FLAGS) {
+            struct value flags = pop_value(c);
+            spill_all(c);
+            cc = (enum x64_cc)flags.cc;
+        } else {
+            enum x64_reg cond = pop_gpr(c);
+            spill_all(c);
+            x64_alu_rr(c->cb, X64_TEST, 32, cond, cond);
+            free_gpr(c, cond);
+            cc = X64_CC_NE;
+        }
         if (push_cframe(c, SBX_OP_IF, params, np, results, nr)) return -1;
         struct cframe *f = &c->ctrl[c->nctrl - 1];
         f->else_label = cb_new_label(c->cb);
@@ -304,9 +350,7 @@ int compile_control(struct compiler *c, const struct sbx_insn *in)
                        REG_SCRATCH);
         }
         c->save_used += np;
-        x64_alu_rr(c->cb, X64_TEST, 32, cond, cond);
-        free_gpr(c, cond);
-        x64_jcc(c->cb, X64_CC_E, f->else_label);
+        x64_jcc(c->cb, x64_cc_invert(cc), f->else_label);
         return 0;
     }
     case SBX_OP_ELSE: return compile_else(c);

@@ -54,6 +54,22 @@ static int mul(struct compiler *c, uint8_t type)
     return push_reg(c, type, l);
 }
 
+/* A comparison right before br_if or if leaves its result in the flags:
+ * the branch becomes cmp + jcc, with no setcc/movzx/test. */
+static bool fuse_with_branch(struct compiler *c)
+{
+    return c->next_op == SBX_OP_BR_IF || c->next_op == SBX_OP_IF;
+}
+
+static int push_flags(struct compiler *c, enum x64_cc cc)
+{
+    if (push_const(c, SBX_I32, 0)) return -1;
+    struct value *v = peek(c, 0);
+    v->loc = VLOC_FLAGS;
+    v->cc = (uint8_t)cc;
+    return 0;
+}
+
 static int compare(struct compiler *c, uint8_t type, enum x64_cc cc)
 {
     unsigned w = width(type);
@@ -69,6 +85,10 @@ static int compare(struct compiler *c, uint8_t type, enum x64_cc cc)
         x64_alu_rr(c->cb, X64_CMP, w, l, r);
         free_gpr(c, r);
     }
+    if (fuse_with_branch(c)) {
+        free_gpr(c, l);
+        return push_flags(c, cc);
+    }
     x64_setcc(c->cb, cc, l);
     x64_movzx_rr(c->cb, 32, 8, l, l);
     return push_reg(c, SBX_I32, l);
@@ -78,6 +98,10 @@ static int eqz(struct compiler *c, uint8_t type)
 {
     enum x64_reg r = pop_gpr(c);
     x64_alu_rr(c->cb, X64_TEST, width(type), r, r);
+    if (fuse_with_branch(c)) {
+        free_gpr(c, r);
+        return push_flags(c, X64_CC_E);
+    }
     x64_setcc(c->cb, X64_CC_E, r);
     x64_movzx_rr(c->cb, 32, 8, r, r);
     return push_reg(c, SBX_I32, r);

@@ -78,6 +78,11 @@ void store_value(struct compiler *c, const struct value *v, struct x64_mem m)
             x64_mov_mr(c->cb, 64, m, REG_SCRATCH);
         }
         break;
+    case VLOC_FLAGS:
+        x64_setcc(c->cb, (enum x64_cc)v->cc, REG_SCRATCH);
+        x64_movzx_rr(c->cb, 32, 8, REG_SCRATCH, REG_SCRATCH);
+        x64_mov_mr(c->cb, 64, m, REG_SCRATCH);
+        break;
     case VLOC_STACK: {
         /* v points into c->stack (popped entries stay in the array until
          * overwritten), so its depth names its slot. */
@@ -131,7 +136,7 @@ enum x64_reg alloc_gpr(struct compiler *c)
 {
     for (;;) {
         for (size_t i = 0; i < NGPR_ALLOC; i++)
-            if (!(c->gpr_used & (1u << gpr_order[i]))) {
+            if (!((c->gpr_used | c->gpr_locals) & (1u << gpr_order[i]))) {
                 c->gpr_used |= (uint16_t)(1u << gpr_order[i]);
                 return gpr_order[i];
             }
@@ -143,7 +148,7 @@ enum x64_xmm alloc_xmm(struct compiler *c)
 {
     for (;;) {
         for (unsigned i = 0; i < NXMM_ALLOC; i++)
-            if (!(c->xmm_used & (1u << i))) {
+            if (!((c->xmm_used | c->xmm_locals) & (1u << i))) {
                 c->xmm_used |= (uint16_t)(1u << i);
                 return (enum x64_xmm)i;
             }
@@ -161,8 +166,8 @@ void free_up_gpr(struct compiler *c, enum x64_reg r)
             c->gpr_used &= (uint16_t) ~(1u << r);
             for (size_t i = 0; i < NGPR_ALLOC; i++) {
                 enum x64_reg n = gpr_order[i];
-                if (n != r && !(c->gpr_used & (1u << n)) && n != X64_RAX && n != X64_RDX &&
-                    n != X64_RCX) {
+                if (n != r && !((c->gpr_used | c->gpr_locals) & (1u << n)) && n != X64_RAX &&
+                    n != X64_RDX && n != X64_RCX) {
                     x64_mov_rr(c->cb, 64, n, r);
                     v->reg = n;
                     c->gpr_used |= (uint16_t)(1u << n);

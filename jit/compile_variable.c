@@ -32,9 +32,48 @@ static void global_cell(struct compiler *c, uint32_t index)
     x64_mov_rm(c->cb, 64, REG_SCRATCH, x64_mem(REG_SCRATCH, 8 * (int32_t)index));
 }
 
+/* local.get of a local kept in a register: a copy, so that a later
+ * local.set cannot change a value already on the operand stack. */
+static int get_register_local(struct compiler *c, uint32_t x)
+{
+    uint8_t type = c->local_types[x];
+    if (is_float(type)) {
+        enum x64_xmm r = alloc_xmm(c);
+        x64_sse_rr(c->cb, X64_MOVAPS, r, (enum x64_xmm)c->local_reg[x]);
+        return push_reg(c, type, r);
+    }
+    enum x64_reg r = alloc_gpr(c);
+    x64_mov_rr(c->cb, type == SBX_I32 ? 32 : 64, r, (enum x64_reg)c->local_reg[x]);
+    return push_reg(c, type, r);
+}
+
+static void set_register_local(struct compiler *c, uint32_t x, bool keep)
+{
+    struct value *v = peek(c, 0);
+    uint8_t type = c->local_types[x];
+    int lr = c->local_reg[x];
+    if (is_float(type)) {
+        load_xmm(c, v, (enum x64_xmm)lr);
+    } else if (v->loc == VLOC_STACK) {
+        x64_mov_rm(c->cb, type == SBX_I32 ? 32 : 64, (enum x64_reg)lr, spill_slot(c, c->depth - 1));
+    } else {
+        load_gpr(c, v, (enum x64_reg)lr);
+    }
+    if (keep) return;
+    release(c, v);
+    c->depth--;
+}
+
 int compile_variable(struct compiler *c, const struct sbx_insn *in)
 {
     uint32_t x = in->u.index;
+    bool local_op =
+        in->op == SBX_OP_LOCAL_GET || in->op == SBX_OP_LOCAL_SET || in->op == SBX_OP_LOCAL_TEE;
+    if (local_op && c->local_reg[x] >= 0) {
+        if (in->op == SBX_OP_LOCAL_GET) return get_register_local(c, x);
+        set_register_local(c, x, in->op == SBX_OP_LOCAL_TEE);
+        return 0;
+    }
     switch (in->op) {
     case SBX_OP_LOCAL_GET: return push_load(c, c->local_types[x], local_slot(c, x));
     case SBX_OP_LOCAL_SET:
