@@ -382,6 +382,12 @@ static int compile_function(struct compiler *c, uint32_t func_index)
         struct sbx_insn in;
         if (sbx_insn_read(&r, &in)) return -1;
         c->next_op = r.p < r.end ? *r.p : 0;
+        if (c->next_op == SBX_OP_LOCAL_SET || c->next_op == SBX_OP_LOCAL_TEE) {
+            struct sbx_reader ahead = r;
+            ahead.p++;
+            ahead.err = NULL;
+            if (rd_u32(&ahead, &c->next_local)) c->next_local = UINT32_MAX;
+        }
         int rc = c->reachable ? compile_insn(c, &in) : skip_unreachable(c, &in, &dead_depth);
         if (rc) {
             if (c->err && c->err->offset == 0) c->err->offset = in.offset;

@@ -40,6 +40,8 @@ enum vloc {
     VLOC_STACK, /* in its canonical spill slot */
     VLOC_FLAGS, /* an i32 condition still in the flags (`cc` true means 1);
                    only ever the top, consumed by the br_if/if right after */
+    VLOC_LOCAL, /* the current value of the register local `imm`, in `reg`:
+                   read in place; copied before the local changes */
 };
 
 struct value {
@@ -95,7 +97,8 @@ struct compiler {
     uint32_t max_out;   /* largest outgoing area (slots) */
     size_t frame_patch; /* position of the prologue's frame-size imm32 */
     bool reachable;
-    unsigned next_op; /* first byte of the next instruction (fusion) */
+    unsigned next_op;    /* first byte of the next instruction (fusion) */
+    uint32_t next_local; /* its local index, if it is local.set/tee */
     /* Locals kept in registers for the whole function: the register, or -1
      * for locals that live in their frame slot. */
     int8_t *local_reg;
@@ -167,6 +170,17 @@ void release(struct compiler *c, const struct value *v);
 /* Loads v into register `r` (which must be free or v's own). */
 void load_gpr(struct compiler *c, const struct value *v, enum x64_reg r);
 void load_xmm(struct compiler *c, const struct value *v, enum x64_xmm r);
+/* A register holding v for reading only: v's own register (a local's, or
+ * an operand's), else a new one loaded with it. *owned says whether the
+ * caller must free it. Pops nothing. */
+enum x64_reg read_gpr(struct compiler *c, const struct value *v, bool *owned);
+enum x64_xmm read_xmm(struct compiler *c, const struct value *v, bool *owned);
+/* Copies every reference to register local `x` on the stack below `limit`
+ * into a register of its own, before the local changes. */
+void materialize_local_refs(struct compiler *c, uint32_t x, uint32_t limit);
+/* Whether the next instruction is local.set/tee of `x` (for in-place
+ * updates). */
+bool next_sets_local(const struct compiler *c, uint32_t x);
 /* Writes every value of the stack to its canonical slot. */
 void spill_all(struct compiler *c);
 /* Stores v (wherever it is) to memory operand m (8 bytes). */

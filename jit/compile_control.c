@@ -187,9 +187,17 @@ static int compile_br_table(struct compiler *c, const struct sbx_insn *in)
     }
     for (uint32_t i = 0; i <= n; i++)
         rd_u32(&r, &labels[i]);
-    /* One stub per distinct label depth. */
+    /* One stub per distinct label depth; a branch that moves no values to a
+     * block or loop jumps to the label itself. */
     for (uint32_t i = 0; i <= n; i++) {
         stubs[i] = CB_NO_LABEL;
+        struct cframe *t = &c->ctrl[c->nctrl - 1 - labels[i]];
+        uint32_t arity = t->op == SBX_OP_LOOP ? t->nparams : t->nresults;
+        if (t->op != 0 && (arity == 0 || t->height + arity == c->depth)) {
+            if (t->op != SBX_OP_LOOP) t->reachable_end = true;
+            stubs[i] = t->label;
+            continue;
+        }
         for (uint32_t k = 0; k < i; k++)
             if (labels[k] == labels[i]) stubs[i] = stubs[k];
         if (stubs[i] == CB_NO_LABEL) stubs[i] = cb_new_label(c->cb);
@@ -218,9 +226,9 @@ static int compile_br_table(struct compiler *c, const struct sbx_insn *in)
         bool first = true;
         for (uint32_t k = 0; k < i; k++)
             if (labels[k] == labels[i]) first = false;
-        if (!first) continue;
-        cb_bind(c->cb, stubs[i]);
         struct cframe *t = &c->ctrl[c->nctrl - 1 - labels[i]];
+        if (!first || stubs[i] == t->label) continue; /* no stub of its own */
+        cb_bind(c->cb, stubs[i]);
         if (t->op == 0) {
             rc = emit_return(c);
             continue;

@@ -25,10 +25,12 @@ static void load_mask(struct compiler *c, uint64_t bits)
 
 static int binary(struct compiler *c, uint8_t type, enum x64_sse op)
 {
-    enum x64_xmm b = pop_xmm(c);
+    bool b_owned;
+    enum x64_xmm b = read_xmm(c, peek(c, 0), &b_owned); /* only read */
+    c->depth--;
     enum x64_xmm a = pop_xmm(c);
     x64_sse_rr(c->cb, op, a, b);
-    free_xmm(c, b);
+    if (b_owned) free_xmm(c, b);
     return push_reg(c, type, a);
 }
 

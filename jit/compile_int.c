@@ -20,21 +20,51 @@ static bool top_imm(struct compiler *c, unsigned w, int32_t *imm)
     return true;
 }
 
+/* The register a binary operation writes: for `local.get x; ...; op;
+ * local.set x` with x in a register, x's register itself (its other
+ * references on the stack are copied first); else the left operand, owned. */
+static enum x64_reg binop_target(struct compiler *c, bool *in_place)
+{
+    struct value *l = peek(c, 0);
+    *in_place = l->loc == VLOC_LOCAL && next_sets_local(c, (uint32_t)l->imm);
+    if (!*in_place) return pop_gpr(c);
+    uint32_t x = (uint32_t)l->imm;
+    enum x64_reg r = (enum x64_reg)l->reg;
+    c->depth--;
+    materialize_local_refs(c, x, c->depth);
+    return r;
+}
+
+static int push_target(struct compiler *c, uint8_t type, enum x64_reg r, bool in_place)
+{
+    if (!in_place) return push_reg(c, type, r);
+    if (push_const(c, type, 0)) return -1;
+    struct value *v = peek(c, 0);
+    v->loc = VLOC_LOCAL;
+    v->reg = (uint8_t)r;
+    v->imm = c->next_local;
+    return 0;
+}
+
 static int binop(struct compiler *c, uint8_t type, enum x64_alu op)
 {
     unsigned w = width(type);
     int32_t imm;
+    bool in_place;
     if (top_imm(c, w, &imm)) {
         c->depth--;
-        enum x64_reg l = pop_gpr(c);
+        enum x64_reg l = binop_target(c, &in_place);
         x64_alu_ri(c->cb, op, w, l, imm);
-        return push_reg(c, type, l);
+        return push_target(c, type, l, in_place);
     }
-    enum x64_reg r = pop_gpr(c);
-    enum x64_reg l = pop_gpr(c);
+    /* The right operand is only read: a local's register will do. */
+    bool owned;
+    enum x64_reg r = read_gpr(c, peek(c, 0), &owned);
+    c->depth--;
+    enum x64_reg l = binop_target(c, &in_place);
     x64_alu_rr(c->cb, op, w, l, r);
-    free_gpr(c, r);
-    return push_reg(c, type, l);
+    if (owned) free_gpr(c, r);
+    return push_target(c, type, l, in_place);
 }
 
 static int mul(struct compiler *c, uint8_t type)
@@ -74,24 +104,30 @@ static int compare(struct compiler *c, uint8_t type, enum x64_cc cc)
 {
     unsigned w = width(type);
     int32_t imm;
+    bool lowned, rowned = false;
     enum x64_reg l, r = X64_NOREG;
+    bool fused = fuse_with_branch(c);
+    /* Without fusion the result needs a register; take it before the
+     * compare, so nothing runs between cmp and setcc. */
+    enum x64_reg res = fused ? X64_NOREG : alloc_gpr(c);
     if (top_imm(c, w, &imm)) {
         c->depth--;
-        l = pop_gpr(c);
+        l = read_gpr(c, peek(c, 0), &lowned);
+        c->depth--;
         x64_alu_ri(c->cb, X64_CMP, w, l, imm);
     } else {
-        r = pop_gpr(c);
-        l = pop_gpr(c);
+        r = read_gpr(c, peek(c, 0), &rowned);
+        c->depth--;
+        l = read_gpr(c, peek(c, 0), &lowned);
+        c->depth--;
         x64_alu_rr(c->cb, X64_CMP, w, l, r);
-        free_gpr(c, r);
     }
-    if (fuse_with_branch(c)) {
-        free_gpr(c, l);
-        return push_flags(c, cc);
-    }
-    x64_setcc(c->cb, cc, l);
-    x64_movzx_rr(c->cb, 32, 8, l, l);
-    return push_reg(c, SBX_I32, l);
+    if (rowned) free_gpr(c, r);
+    if (lowned) free_gpr(c, l);
+    if (fused) return push_flags(c, cc);
+    x64_setcc(c->cb, cc, res);
+    x64_movzx_rr(c->cb, 32, 8, res, res);
+    return push_reg(c, SBX_I32, res);
 }
 
 static int eqz(struct compiler *c, uint8_t type)

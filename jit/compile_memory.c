@@ -30,9 +30,16 @@ static struct x64_mem address(struct compiler *c, uint32_t offset, unsigned size
         *addr = X64_NOREG;
         return x64_mem(REG_MEMBASE, (int32_t)((uint32_t)v->imm + offset));
     }
-    enum x64_reg r = pop_gpr(c); /* an i32: upper half already zero */
+    if (offset <= MAX_UNCHECKED_OFFSET) {
+        /* The index is only read: a local's register serves as it is. */
+        bool owned;
+        enum x64_reg r = read_gpr(c, v, &owned); /* an i32: upper half zero */
+        c->depth--;
+        *addr = owned ? r : X64_NOREG;
+        return x64_mem_idx(REG_MEMBASE, r, 1, (int32_t)offset);
+    }
+    enum x64_reg r = pop_gpr(c);
     *addr = r;
-    if (offset <= MAX_UNCHECKED_OFFSET) return x64_mem_idx(REG_MEMBASE, r, 1, (int32_t)offset);
     /* r = index + offset (33 bits); past 4 GiB - size is out of bounds
      * whatever the memory's size; below, the guard does the rest. */
     x64_mov_ri(c->cb, 64, REG_SCRATCH, (int64_t)offset);
@@ -83,12 +90,14 @@ static int compile_store(struct compiler *c, const struct sbx_insn *in)
     unsigned op = in->op;
     unsigned bytes = access_bytes(op);
     if (op == SBX_OP_F32_STORE || op == SBX_OP_F64_STORE) {
-        enum x64_xmm x = pop_xmm(c);
+        bool x_owned;
+        enum x64_xmm x = read_xmm(c, peek(c, 0), &x_owned);
+        c->depth--;
         enum x64_reg a;
         struct x64_mem m = address(c, in->u.memarg.offset, bytes, &a);
         mark_trap_site(c, SBX_TRAP_OOB_MEMORY);
         x64_sse_mr(c->cb, op == SBX_OP_F32_STORE ? X64_MOVSS : X64_MOVSD, m, x);
-        free_xmm(c, x);
+        if (x_owned) free_xmm(c, x);
         if (a != X64_NOREG) free_gpr(c, a);
         return 0;
     }
@@ -98,10 +107,13 @@ static int compile_store(struct compiler *c, const struct sbx_insn *in)
     if (!imm && v->loc == VLOC_CONST && bytes == 8 && (int64_t)v->imm == (int32_t)v->imm)
         imm = true;
     enum x64_reg val = X64_NOREG;
-    if (imm)
+    bool val_owned = false;
+    if (imm) {
         c->depth--;
-    else
-        val = pop_gpr(c);
+    } else {
+        val = read_gpr(c, peek(c, 0), &val_owned);
+        c->depth--;
+    }
     enum x64_reg a;
     struct x64_mem m = address(c, in->u.memarg.offset, bytes, &a);
     mark_trap_site(c, SBX_TRAP_OOB_MEMORY);
@@ -109,7 +121,7 @@ static int compile_store(struct compiler *c, const struct sbx_insn *in)
         x64_mov_mi(c->cb, bytes * 8, m, immv);
     else
         x64_mov_mr(c->cb, bytes * 8, m, val);
-    if (val != X64_NOREG) free_gpr(c, val);
+    if (val_owned) free_gpr(c, val);
     if (a != X64_NOREG) free_gpr(c, a);
     return 0;
 }

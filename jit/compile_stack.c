@@ -83,6 +83,12 @@ void store_value(struct compiler *c, const struct value *v, struct x64_mem m)
         x64_movzx_rr(c->cb, 32, 8, REG_SCRATCH, REG_SCRATCH);
         x64_mov_mr(c->cb, 64, m, REG_SCRATCH);
         break;
+    case VLOC_LOCAL:
+        if (is_float(v->type))
+            x64_sse_mr(c->cb, X64_MOVSD, m, (enum x64_xmm)v->reg);
+        else
+            x64_mov_mr(c->cb, 64, m, (enum x64_reg)v->reg);
+        break;
     case VLOC_STACK: {
         /* v points into c->stack (popped entries stay in the array until
          * overwritten), so its depth names its slot. */
@@ -251,6 +257,13 @@ void load_gpr(struct compiler *c, const struct value *v, enum x64_reg r)
             x64_mov_ri(c->cb, 64, r, (int64_t)v->imm);
         break;
     case VLOC_STACK: x64_mov_rm(c->cb, 64, r, spill_slot(c, (uint32_t)(v - c->stack))); break;
+    case VLOC_FLAGS:
+        x64_setcc(c->cb, (enum x64_cc)v->cc, r);
+        x64_movzx_rr(c->cb, 32, 8, r, r);
+        break;
+    case VLOC_LOCAL:
+        if (v->reg != r) x64_mov_rr(c->cb, 64, r, (enum x64_reg)v->reg);
+        break;
     }
 }
 
@@ -271,7 +284,62 @@ void load_xmm(struct compiler *c, const struct value *v, enum x64_xmm r)
     case VLOC_STACK:
         x64_sse_rm(c->cb, X64_MOVSD, r, spill_slot(c, (uint32_t)(v - c->stack)));
         break;
+    case VLOC_LOCAL:
+        if (v->reg != r) x64_sse_rr(c->cb, X64_MOVAPS, r, (enum x64_xmm)v->reg);
+        break;
+    case VLOC_FLAGS: break; /* never a float */
     }
+}
+
+enum x64_reg read_gpr(struct compiler *c, const struct value *v, bool *owned)
+{
+    if (v->loc == VLOC_REG || v->loc == VLOC_LOCAL) {
+        *owned = v->loc == VLOC_REG;
+        return (enum x64_reg)v->reg;
+    }
+    *owned = true;
+    uint32_t d = (uint32_t)(v - c->stack);
+    enum x64_reg r = alloc_gpr(c);
+    load_gpr(c, &c->stack[d], r);
+    return r;
+}
+
+enum x64_xmm read_xmm(struct compiler *c, const struct value *v, bool *owned)
+{
+    if (v->loc == VLOC_REG || v->loc == VLOC_LOCAL) {
+        *owned = v->loc == VLOC_REG;
+        return (enum x64_xmm)v->reg;
+    }
+    *owned = true;
+    uint32_t d = (uint32_t)(v - c->stack);
+    enum x64_xmm r = alloc_xmm(c);
+    load_xmm(c, &c->stack[d], r);
+    return r;
+}
+
+void materialize_local_refs(struct compiler *c, uint32_t x, uint32_t limit)
+{
+    for (uint32_t d = 0; d < limit; d++) {
+        struct value *v = &c->stack[d];
+        if (v->loc != VLOC_LOCAL || v->imm != x) continue;
+        if (is_float(v->type)) {
+            enum x64_xmm r = alloc_xmm(c);
+            v = &c->stack[d];
+            x64_sse_rr(c->cb, X64_MOVAPS, r, (enum x64_xmm)v->reg);
+            v->reg = (uint8_t)r;
+        } else {
+            enum x64_reg r = alloc_gpr(c);
+            v = &c->stack[d];
+            x64_mov_rr(c->cb, 64, r, (enum x64_reg)v->reg);
+            v->reg = (uint8_t)r;
+        }
+        v->loc = VLOC_REG;
+    }
+}
+
+bool next_sets_local(const struct compiler *c, uint32_t x)
+{
+    return (c->next_op == SBX_OP_LOCAL_SET || c->next_op == SBX_OP_LOCAL_TEE) && c->next_local == x;
 }
 
 enum x64_reg pop_gpr(struct compiler *c)

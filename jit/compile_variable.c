@@ -32,19 +32,16 @@ static void global_cell(struct compiler *c, uint32_t index)
     x64_mov_rm(c->cb, 64, REG_SCRATCH, x64_mem(REG_SCRATCH, 8 * (int32_t)index));
 }
 
-/* local.get of a local kept in a register: a copy, so that a later
- * local.set cannot change a value already on the operand stack. */
+/* local.get of a local kept in a register pushes a reference to it; the
+ * value is copied only if the local changes while it is on the stack. */
 static int get_register_local(struct compiler *c, uint32_t x)
 {
-    uint8_t type = c->local_types[x];
-    if (is_float(type)) {
-        enum x64_xmm r = alloc_xmm(c);
-        x64_sse_rr(c->cb, X64_MOVAPS, r, (enum x64_xmm)c->local_reg[x]);
-        return push_reg(c, type, r);
-    }
-    enum x64_reg r = alloc_gpr(c);
-    x64_mov_rr(c->cb, type == SBX_I32 ? 32 : 64, r, (enum x64_reg)c->local_reg[x]);
-    return push_reg(c, type, r);
+    if (push_const(c, c->local_types[x], 0)) return -1;
+    struct value *v = peek(c, 0);
+    v->loc = VLOC_LOCAL;
+    v->reg = (uint8_t)c->local_reg[x];
+    v->imm = x;
+    return 0;
 }
 
 static void set_register_local(struct compiler *c, uint32_t x, bool keep)
@@ -52,6 +49,12 @@ static void set_register_local(struct compiler *c, uint32_t x, bool keep)
     struct value *v = peek(c, 0);
     uint8_t type = c->local_types[x];
     int lr = c->local_reg[x];
+    if (v->loc == VLOC_LOCAL && v->imm == x) { /* already there (in-place update) */
+        if (!keep) c->depth--;
+        return;
+    }
+    materialize_local_refs(c, x, c->depth - 1);
+    v = peek(c, 0);
     if (is_float(type)) {
         load_xmm(c, v, (enum x64_xmm)lr);
     } else if (v->loc == VLOC_STACK) {
@@ -59,9 +62,15 @@ static void set_register_local(struct compiler *c, uint32_t x, bool keep)
     } else {
         load_gpr(c, v, (enum x64_reg)lr);
     }
-    if (keep) return;
     release(c, v);
-    c->depth--;
+    if (!keep) {
+        c->depth--;
+        return;
+    }
+    /* tee: the stack now holds the local's value. */
+    v->loc = VLOC_LOCAL;
+    v->reg = (uint8_t)lr;
+    v->imm = x;
 }
 
 int compile_variable(struct compiler *c, const struct sbx_insn *in)
