@@ -213,7 +213,12 @@ static void emit_trap_stubs(struct compiler *c)
 /* Registers for locals, hottest first. GPRs the operand allocator can spare
  * (not rax/rdx/rcx, which division and shifts need; rsi/rdi/r8 stay for
  * operands), and the upper half of the XMM registers. */
-static const enum x64_reg local_gprs[] = {X64_RBX, X64_R12, X64_R13, X64_R10, X64_R9};
+static const enum x64_reg local_gprs[] = {X64_RBX, X64_R12, X64_R13, X64_R10,
+                                          X64_R9,  X64_RSI, X64_RDI};
+/* Integer locals get the first five; functions with more hot integer
+ * locals than that get all seven, leaving r8, rax, rdx and rcx for operands
+ * (enough for almost every expression; the deepest is spilled if not). */
+#define LOCAL_GPRS_FEW 5
 static const enum x64_xmm local_xmms[] = {X64_XMM8,  X64_XMM9,  X64_XMM10,
                                           X64_XMM11, X64_XMM12, X64_XMM13};
 
@@ -244,6 +249,12 @@ static int prescan(struct compiler *c, const struct sbx_func_body *b, uint32_t *
         c->local_reg[i] = -1;
     c->gpr_locals = c->xmm_locals = 0;
     unsigned ngpr = 0, nxmm = 0;
+    unsigned hot_ints = 0;
+    for (uint32_t i = 0; i < c->nlocals; i++)
+        if (!is_float(c->local_types[i]) && c->local_types[i] != SBX_V128 && uses[i] > 1)
+            hot_ints++;
+    unsigned max_gpr =
+        hot_ints > LOCAL_GPRS_FEW ? sizeof local_gprs / sizeof local_gprs[0] : LOCAL_GPRS_FEW;
     for (;;) {
         /* The most used local still in memory, of a class with a free register. */
         uint32_t best = UINT32_MAX, best_uses = 1;
@@ -251,9 +262,7 @@ static int prescan(struct compiler *c, const struct sbx_func_body *b, uint32_t *
             uint8_t t = c->local_types[i];
             bool fp = is_float(t);
             if (c->local_reg[i] >= 0 || t == SBX_V128) continue;
-            if (fp ? nxmm == sizeof local_xmms / sizeof local_xmms[0]
-                   : ngpr == sizeof local_gprs / sizeof local_gprs[0])
-                continue;
+            if (fp ? nxmm == sizeof local_xmms / sizeof local_xmms[0] : ngpr == max_gpr) continue;
             if (uses[i] > best_uses) best = i, best_uses = uses[i];
         }
         if (best == UINT32_MAX) break;

@@ -62,12 +62,14 @@ static void set_register_local(struct compiler *c, uint32_t x, bool keep)
     } else {
         load_gpr(c, v, (enum x64_reg)lr);
     }
-    release(c, v);
     if (!keep) {
+        release(c, v);
         c->depth--;
         return;
     }
-    /* tee: the stack now holds the local's value. */
+    /* tee: a value in a register stays there (the next instruction may
+     * modify it in place); anything else becomes a reference to the local. */
+    if (v->loc == VLOC_REG) return;
     v->loc = VLOC_LOCAL;
     v->reg = (uint8_t)lr;
     v->imm = x;
