@@ -15,7 +15,7 @@ inputs="$build/bench-inputs"
 # (the test build, scripts/test.sh, is the one that treats warnings as errors).
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DSBX_SANITIZE=OFF -DSBX_WERROR=OFF \
     -DSBX_TESTS=ON >/dev/null
-cmake --build "$build" -j "$(nproc)" --target sbx bench_decode gen_module
+cmake --build "$build" -j "$(nproc)" --target sbx bench_decode gen_module bench_compile
 
 mkdir -p "$inputs"
 if [ ! -s "$inputs/generated-32mb.wasm" ]; then
@@ -38,3 +38,7 @@ echo "peers: node $(node --version 2>/dev/null || echo absent), wabt $(wasm-vali
 echo
 # shellcheck disable=SC2086 # $files is a list of paths without spaces
 "$build/bench/frontend/bench_decode" "$@" $files
+
+echo
+echo "compile throughput (sbx baseline, one core) vs V8 Liftoff (node, eager):"
+"$build/bench/jit/bench_compile" $files
