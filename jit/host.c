@@ -51,8 +51,8 @@ struct sbx_host_func *sbx_host_func_new(const uint8_t *params, uint32_t nparams,
         free(f);
         return NULL;
     }
-    memcpy(f->types, params, nparams);
-    memcpy(f->types + nparams, results, nresults);
+    if (nparams) memcpy(f->types, params, nparams);
+    if (nresults) memcpy(f->types + nparams, results, nresults);
     f->type = (struct sbx_functype){.nparams = nparams,
                                     .nresults = nresults,
                                     .params = f->types,

@@ -8,6 +8,21 @@
 #include <unistd.h>
 
 #include "jit/activation.h"
+
+/* AddressSanitizer poisons the redzones of C frames that run on the wasm
+ * stack (trap entry, host functions, libcalls); a trap leaves them by
+ * siglongjmp, so their poison would stay and trip later frames at the same
+ * addresses. After a trap the abandoned part of the stack is unpoisoned. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SBX_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SBX_ASAN 1
+#endif
+#endif
+#ifdef SBX_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
 #include "jit/instance.h"
 #include "jit/vmctx_offsets.h"
 
@@ -141,6 +156,9 @@ int sbx_invoke(struct sbx_funcref *ref, const struct sbx_functype *type, const u
         sbx_enter_wasm(ref->vmctx, ref->code, slots, area, (void *)top, ret);
     } else {
         rc = -1; /* a trap: *trap was filled before the jump */
+#ifdef SBX_ASAN
+        __asan_unpoison_memory_region((void *)lo, top - lo);
+#endif
     }
     current = act.prev;
     sbx_stack_limit = act.saved_limit;

@@ -18,8 +18,8 @@ static uint32_t nsigs, cap;
 static bool same(const struct sig *s, const struct sbx_functype *ft)
 {
     return s->nparams == ft->nparams && s->nresults == ft->nresults &&
-           !memcmp(s->types, ft->params, ft->nparams) &&
-           !memcmp(s->types + ft->nparams, ft->results, ft->nresults);
+           (!ft->nparams || !memcmp(s->types, ft->params, ft->nparams)) &&
+           (!ft->nresults || !memcmp(s->types + ft->nparams, ft->results, ft->nresults));
 }
 
 uint32_t sbx_type_id(const struct sbx_functype *ft)
@@ -40,8 +40,8 @@ uint32_t sbx_type_id(const struct sbx_functype *ft)
     struct sig *s = &sigs[nsigs];
     s->types = malloc(ft->nparams + ft->nresults + 1);
     if (!s->types) goto out;
-    memcpy(s->types, ft->params, ft->nparams);
-    memcpy(s->types + ft->nparams, ft->results, ft->nresults);
+    if (ft->nparams) memcpy(s->types, ft->params, ft->nparams);
+    if (ft->nresults) memcpy(s->types + ft->nparams, ft->results, ft->nresults);
     s->nparams = ft->nparams, s->nresults = ft->nresults;
     id = ++nsigs;
 out:
