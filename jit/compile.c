@@ -168,8 +168,11 @@ static void emit_prologue(struct compiler *c, uint32_t ndeclared)
     x64_jcc(cb, X64_CC_B, trap_label(c, SBX_TRAP_STACK_EXHAUSTED));
     /* Declared locals start at zero. */
     if (ndeclared <= 8) {
+        /* A local kept in a register is zeroed there instead; its slot is
+         * written by the first save before anything reads it. */
         for (uint32_t j = 0; j < ndeclared; j++)
-            x64_mov_mi(cb, 64, x64_mem(X64_RBP, -16 - 8 * (int32_t)j), 0);
+            if (c->local_reg[c->ft->nparams + j] < 0)
+                x64_mov_mi(cb, 64, x64_mem(X64_RBP, -16 - 8 * (int32_t)j), 0);
     } else {
         x64_alu_rr(cb, X64_XOR, 32, X64_RAX, X64_RAX);
         x64_lea(cb, 64, X64_RDI, x64_mem(X64_RBP, -8 - 8 * (int32_t)ndeclared));
