@@ -1,8 +1,10 @@
 #!/bin/sh
-# Builds the libFuzzer target for decode+validate with clang, ASan and UBSan
-# into ./build-fuzz and runs it for a bounded time (FUZZ_SECONDS, default 60),
-# seeded with the modules of the spec suite. Exits nonzero on any crash, leak,
-# timeout or out-of-memory; the reproducer is left in build-fuzz/artifacts/.
+# Builds the libFuzzer targets with clang, ASan and UBSan into ./build-fuzz
+# and runs each for a bounded time: fuzz_load (decode + validate + compile,
+# FUZZ_SECONDS, default 60, seeded with the modules of the spec suite) and
+# fuzz_ipc (the IPC unpacker and request validators, FUZZ_IPC_SECONDS,
+# default a third of that). Exits nonzero on any crash, leak, timeout or
+# out-of-memory; the reproducer is left in build-fuzz/artifacts/.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -12,7 +14,7 @@ build=build-fuzz
 ./scripts/install-deps.sh
 CC=clang cmake -S . -B "$build" -DSBX_FUZZ=ON -DSBX_SANITIZE=ON -DSBX_TESTS=OFF \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j "$(nproc)" --target fuzz_load
+cmake --build "$build" -j "$(nproc)" --target fuzz_load fuzz_ipc
 
 # Seeds: every module wast2json writes from the suite (converted once).
 seeds="$build/seeds"
@@ -51,3 +53,22 @@ if [ "$status" -ne 0 ]; then
 fi
 grep -E '^(#[0-9]+ +DONE|Done [0-9]+ runs|stat::)' "$log" || tail -n 5 "$log"
 echo "fuzz: no crash, leak or timeout in ${seconds}s"
+
+ipc_seconds="${FUZZ_IPC_SECONDS:-$((seconds / 3 + 1))}"
+ipc_corpus="$build/corpus-ipc"
+mkdir -p "$ipc_corpus"
+echo "fuzz: running fuzz_ipc for ${ipc_seconds}s"
+log="$build/fuzz-ipc.log"
+status=0
+ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:${ASAN_OPTIONS:-}" \
+UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}" \
+    "$build/fuzz/fuzz_ipc" -max_total_time="$ipc_seconds" -rss_limit_mb=2048 -timeout=10 \
+    -print_final_stats=1 -artifact_prefix="$build/artifacts/" "$ipc_corpus" \
+    >"$log" 2>&1 || status=$?
+if [ "$status" -ne 0 ]; then
+    tail -n 80 "$log"
+    echo "fuzz: fuzz_ipc FAILED (exit $status); full log in $log, reproducer in $build/artifacts/" >&2
+    exit 1
+fi
+grep -E '^(Done [0-9]+ runs)' "$log" || tail -n 5 "$log"
+echo "fuzz: fuzz_ipc: no crash, leak or timeout in ${ipc_seconds}s"
