@@ -1,25 +1,35 @@
-/* `sbx run`: runs a module. For now the module runs in this process
- * (compile, instantiate in a memory pool, call one export); the fork server
- * and WASI replace this path in later steps, keeping the command line. */
+/* `sbx run`: runs a module in a worker forked from a zygote, the process
+ * model of DESIGN.md: the zygote is started before the module file is read,
+ * loads and compiles the module, and forks the worker that runs the export;
+ * this process prints what the worker reports. `--in-process` runs the
+ * module here instead (for debugging the runtime). */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "jit/runtime.h"
+#include "ipc/msg.h"
 #include "memimg/pool.h"
 #include "supervisor/cli.h"
+#include "supervisor/zygote_client.h"
+#include "zygote/values.h"
 
 /* Exit status for a trap: what a native program that aborts returns
  * through a shell (128 + SIGABRT). */
 #define CLI_TRAPPED 134
+/* Exit status when the wall-clock limit killed the run, as timeout(1). */
+#define CLI_TIMED_OUT 124
 
 struct run_opts {
     const char *invoke;
     int64_t fuel; /* < 0: unmetered */
     uint64_t max_memory;
     size_t stack_size;
+    uint32_t timeout_ms;
+    bool in_process;
 };
 
 static void run_usage(FILE *f)
@@ -29,7 +39,9 @@ static void run_usage(FILE *f)
           "  --invoke NAME       the export to call, with ARGS as its numeric arguments\n"
           "  --fuel N            stop with a trap after N function entries and loop iterations\n"
           "  --max-memory BYTES  largest linear memory (default 4 GiB)\n"
-          "  --stack-size BYTES  wasm stack size (default 1 MiB)\n",
+          "  --stack-size BYTES  wasm stack size (default 1 MiB)\n"
+          "  --timeout MS        kill the run after MS milliseconds of wall-clock time\n"
+          "  --in-process        run in this process, not in a worker (debugging)\n",
           f);
 }
 
@@ -211,6 +223,115 @@ out:
     return status;
 }
 
+/* Prints the worker's report and turns it into sbx's exit status. */
+static int report_outcome(const char *path, const struct sbx_module *m,
+                          const struct sbx_functype *ft, const struct sbx_spawn_outcome *out,
+                          uint32_t timeout_ms)
+{
+    if (out->timed_out) {
+        fprintf(stderr, "sbx: %s: timed out after %u ms\n", path, timeout_ms);
+        return CLI_TIMED_OUT;
+    }
+    const Sbx__WorkerReport *r = out->report;
+    bool reported = r && WIFEXITED(out->wait_status) && WEXITSTATUS(out->wait_status) == 0;
+    if (!reported) {
+        if (WIFSIGNALED(out->wait_status)) {
+            fprintf(stderr, "sbx: %s: the worker was killed by signal %d\n", path,
+                    WTERMSIG(out->wait_status));
+            return 128 + WTERMSIG(out->wait_status);
+        }
+        fprintf(stderr, "sbx: %s: the worker failed (exit status %d) without a report\n", path,
+                WIFEXITED(out->wait_status) ? WEXITSTATUS(out->wait_status) : -1);
+        return CLI_FAILED;
+    }
+    switch (r->kind_case) {
+    case SBX__WORKER_REPORT__KIND_EXITED:
+        if (r->n_results == ft->nresults)
+            for (size_t i = 0; i < r->n_results; i++) {
+                union sbx_val v;
+                if (sbx_value_from_proto(r->results[i], ft->results[i], &v) == 0)
+                    print_result(ft->results[i], &v);
+            }
+        return r->exited->code;
+    case SBX__WORKER_REPORT__KIND_TRAPPED:
+    case SBX__WORKER_REPORT__KIND_FUEL_EXHAUSTED: {
+        const Sbx__Trap *t = r->kind_case == SBX__WORKER_REPORT__KIND_TRAPPED ? r->trapped : NULL;
+        fprintf(stderr, "sbx: %s: wasm trap: %s\n", path,
+                t && t->message ? t->message : sbx_trap_message(SBX_TRAP_OUT_OF_FUEL));
+        if (t && t->n_frames) {
+            fputs("wasm backtrace:\n", stderr);
+            for (size_t i = 0; i < t->n_frames; i++)
+                fprintf(stderr, "  %2zu: func[%u]%s%s\n", i, t->frames[i]->function_index,
+                        t->frames[i]->name ? " " : "",
+                        t->frames[i]->name ? t->frames[i]->name : "");
+        }
+        (void)m;
+        return CLI_TRAPPED;
+    }
+    case SBX__WORKER_REPORT__KIND_INTERNAL_ERROR:
+        fprintf(stderr, "sbx: %s: %s\n", path,
+                r->internal_error->message ? r->internal_error->message : "internal error");
+        return CLI_FAILED;
+    default:
+        fprintf(stderr, "sbx: %s: the worker ended with an unexpected report\n", path);
+        return CLI_FAILED;
+    }
+}
+
+static int run_isolated(const char *path, struct cli_loaded *l, const struct run_opts *o, int nargs,
+                        char **args, struct sbx_zygote_client *z)
+{
+    const struct sbx_module *m = l->module;
+    uint32_t func;
+    if (find_export(m, o->invoke, &func)) {
+        fprintf(stderr, "sbx: %s: no exported function \"%s\"\n", path, o->invoke);
+        return CLI_FAILED;
+    }
+    const struct sbx_functype *ft = sbx_module_func_type(m, func);
+    if ((uint32_t)nargs != ft->nparams) {
+        fprintf(stderr, "sbx: %s: \"%s\" takes %u argument%s, %d given\n", path, o->invoke,
+                ft->nparams, ft->nparams == 1 ? "" : "s", nargs);
+        return CLI_USAGE;
+    }
+    Sbx__Value vals[ft->nparams + 1];
+    Sbx__Value *ptrs[ft->nparams + 1];
+    for (uint32_t i = 0; i < ft->nparams; i++) {
+        union sbx_val v;
+        if (parse_arg(args[i], ft->params[i], &v)) {
+            fprintf(stderr, "sbx: %s: argument %u (\"%s\") is not a valid %s\n", path, i + 1,
+                    args[i], sbx_valtype_name(ft->params[i]));
+            return CLI_USAGE;
+        }
+        sbx_value_to_proto(ft->params[i], &v, &vals[i]);
+        ptrs[i] = &vals[i];
+    }
+    char id[65], err[512];
+    sbx_module_id(l->bytes, l->len, id);
+    if (sbx_zygote_client_load(z, id, l->bytes, l->len, err, sizeof err)) {
+        fprintf(stderr, "sbx: %s: %s\n", path, err);
+        return CLI_FAILED;
+    }
+    struct sbx_spawn_request req = {
+        .worker_id = 1,
+        .module_id = id,
+        .export_name = o->invoke,
+        .args = ptrs,
+        .nargs = ft->nparams,
+        .stdio = {0, 1, 2},
+        .fuel = o->fuel >= 0 ? (uint64_t)o->fuel : 0,
+        .timeout_ms = o->timeout_ms,
+    };
+    struct sbx_spawn_outcome out;
+    if (sbx_zygote_client_run(z, &req, &out, err, sizeof err)) {
+        fprintf(stderr, "sbx: %s: %s\n", path, err);
+        return CLI_FAILED;
+    }
+    fflush(stdout);
+    int status = report_outcome(path, m, ft, &out, o->timeout_ms);
+    if (out.report_msg) sbx_ipc_free(&out.report_msg->base);
+    return status;
+}
+
 int cli_run(int argc, char **argv)
 {
     struct run_opts o = {.fuel = -1};
@@ -235,6 +356,11 @@ int cli_run(int argc, char **argv)
             o.max_memory = v;
         } else if (!strcmp(a, "--stack-size") && val && !parse_u64(val, &v)) {
             o.stack_size = (size_t)v;
+        } else if (!strcmp(a, "--timeout") && val && !parse_u64(val, &v) && v <= UINT32_MAX) {
+            o.timeout_ms = (uint32_t)v;
+        } else if (!strcmp(a, "--in-process")) {
+            o.in_process = true;
+            continue;
         } else {
             fprintf(stderr, "sbx run: bad option or value: %s%s%s\n", a, val ? " " : "",
                     val ? val : "");
@@ -255,9 +381,27 @@ int cli_run(int argc, char **argv)
                 path);
         return CLI_USAGE;
     }
+    if (o.in_process) {
+        struct cli_loaded l;
+        if (cli_load(path, &l)) return CLI_FAILED;
+        int status = run_loaded(path, &l, &o, argc - i, argv + i);
+        cli_unload(&l);
+        return status;
+    }
+    /* The zygote comes first, before any byte of the module is read. */
+    struct sbx_zygote_client z;
+    struct sbx_zygote_config zcfg = {.slots = 4, .max_memory_bytes = o.max_memory};
+    char err[512];
+    if (sbx_zygote_client_start(&z, &zcfg, err, sizeof err)) {
+        fprintf(stderr, "sbx: cannot start the zygote: %s\n", err);
+        return CLI_FAILED;
+    }
     struct cli_loaded l;
-    if (cli_load(path, &l)) return CLI_FAILED;
-    int status = run_loaded(path, &l, &o, argc - i, argv + i);
-    cli_unload(&l);
+    int status = CLI_FAILED;
+    if (cli_load(path, &l) == 0) {
+        status = run_isolated(path, &l, &o, argc - i, argv + i, &z);
+        cli_unload(&l);
+    }
+    sbx_zygote_client_stop(&z);
     return status;
 }

@@ -1,0 +1,329 @@
+/* The supervisor's side of the zygote protocol (proto/sbx.proto, the
+ * ControlRequest/ControlReply and FromWorker sections). */
+#include "supervisor/zygote_client.h"
+
+#include <errno.h>
+#include <nettle/sha2.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc/limits.h"
+#include "ipc/memfd.h"
+#include "ipc/msg.h"
+#include "ipc/socket.h"
+#include "ipc/validate.h"
+
+#define CONTROL_TIMEOUT_MS 30000 /* a load compiles the module: be patient */
+
+void sbx_module_id(const uint8_t *bytes, size_t len, char out[65])
+{
+    struct sha256_ctx ctx;
+    uint8_t digest[SHA256_DIGEST_SIZE];
+    sha256_init(&ctx);
+    sha256_update(&ctx, len, bytes);
+    sha256_digest(&ctx, sizeof digest, digest);
+    for (int i = 0; i < SHA256_DIGEST_SIZE; i++)
+        snprintf(out + 2 * i, 3, "%02x", digest[i]);
+}
+
+/* Receives the reply to request `id` (replies to other ids cannot come: the
+ * client sends one request at a time). WorkerExited events (id 0) that
+ * arrive meanwhile are not expected before a spawn completes. */
+static int recv_reply(struct sbx_zygote_client *z, Sbx__ControlReply **out, int *fds, size_t *nfds,
+                      char *err, size_t errsz)
+{
+    *nfds = 0;
+    int rc = sbx_ipc_recv(z->ctl, &sbx__control_reply__descriptor, (ProtobufCMessage **)out, fds,
+                          nfds, SBX_IPC_MAX_FDS, CONTROL_TIMEOUT_MS);
+    if (rc) {
+        snprintf(err, errsz, "zygote: %s", rc == -EPIPE ? "it died" : strerror(-rc));
+        return rc;
+    }
+    struct sbx_ipc_reject why;
+    if (sbx_ipc_validate_control_reply(*out, *nfds, &why)) {
+        snprintf(err, errsz, "zygote: bad reply: %s", why.message);
+        sbx_ipc_close_fds(fds, *nfds);
+        sbx_ipc_free(&(*out)->base);
+        *out = NULL;
+        return -EPROTO;
+    }
+    if ((*out)->body_case == SBX__CONTROL_REPLY__BODY_ERROR) {
+        snprintf(err, errsz, "%s", (*out)->error->message ? (*out)->error->message : "error");
+        sbx_ipc_close_fds(fds, *nfds);
+        sbx_ipc_free(&(*out)->base);
+        *out = NULL;
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int sbx_zygote_client_start(struct sbx_zygote_client *z, const struct sbx_zygote_config *cfg,
+                            char *err, size_t errsz)
+{
+    int sv[2];
+    int rc = sbx_ipc_pair(sv);
+    if (rc) {
+        snprintf(err, errsz, "socketpair: %s", strerror(-rc));
+        return rc;
+    }
+    fflush(NULL); /* nothing buffered may be written twice */
+    pid_t pid = fork();
+    if (pid < 0) {
+        rc = -errno;
+        close(sv[0]);
+        close(sv[1]);
+        snprintf(err, errsz, "fork: %s", strerror(-rc));
+        return rc;
+    }
+    if (pid == 0) {
+        close(sv[0]);
+        sbx_zygote_main(sv[1], cfg);
+    }
+    close(sv[1]);
+    z->pid = pid;
+    z->ctl = sv[0];
+    z->next_id = 1;
+    Sbx__ControlReply *rep;
+    int fds[SBX_IPC_MAX_FDS];
+    size_t nfds;
+    rc = recv_reply(z, &rep, fds, &nfds, err, errsz);
+    if (rc) {
+        sbx_zygote_client_stop(z);
+        return rc;
+    }
+    bool ready = rep->body_case == SBX__CONTROL_REPLY__BODY_READY;
+    sbx_ipc_close_fds(fds, nfds);
+    sbx_ipc_free(&rep->base);
+    if (!ready) {
+        snprintf(err, errsz, "zygote: expected ZygoteReady");
+        sbx_zygote_client_stop(z);
+        return -EPROTO;
+    }
+    return 0;
+}
+
+void sbx_zygote_client_stop(struct sbx_zygote_client *z)
+{
+    if (z->ctl >= 0) close(z->ctl);
+    z->ctl = -1;
+    if (z->pid > 0) {
+        int status;
+        while (waitpid(z->pid, &status, 0) < 0 && errno == EINTR) {
+        }
+    }
+    z->pid = -1;
+}
+
+int sbx_zygote_client_load(struct sbx_zygote_client *z, const char *module_id, const uint8_t *bytes,
+                           size_t len, char *err, size_t errsz)
+{
+    int memfd = sbx_memfd_from_bytes("sbx-module", bytes, len);
+    if (memfd < 0) {
+        snprintf(err, errsz, "cannot make a module memfd: %s", strerror(-memfd));
+        return memfd;
+    }
+    Sbx__ControlRequest req;
+    Sbx__LoadIntoZygote load;
+    Sbx__MemfdRef ref;
+    sbx__control_request__init(&req);
+    sbx__load_into_zygote__init(&load);
+    sbx__memfd_ref__init(&ref);
+    ref.has_fd_index = 1, ref.fd_index = 0;
+    ref.has_size = 1, ref.size = len;
+    load.module_id = (char *)module_id;
+    load.module = &ref;
+    req.has_id = 1, req.id = z->next_id++;
+    req.body_case = SBX__CONTROL_REQUEST__BODY_LOAD;
+    req.load = &load;
+    int rc = sbx_ipc_send(z->ctl, &req.base, &memfd, 1, CONTROL_TIMEOUT_MS);
+    close(memfd);
+    if (rc) {
+        snprintf(err, errsz, "zygote: %s", strerror(-rc));
+        return rc;
+    }
+    Sbx__ControlReply *rep;
+    int fds[SBX_IPC_MAX_FDS];
+    size_t nfds;
+    rc = recv_reply(z, &rep, fds, &nfds, err, errsz);
+    if (rc) return rc;
+    sbx_ipc_close_fds(fds, nfds);
+    sbx_ipc_free(&rep->base);
+    return 0;
+}
+
+static uint64_t now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+}
+
+/* Sends ForkWorker and receives WorkerStarted; *pidfd gets the worker's
+ * pidfd (or -1). */
+static int fork_worker(struct sbx_zygote_client *z, const struct sbx_spawn_request *r, int channel,
+                       pid_t *pid, int *pidfd, char *err, size_t errsz)
+{
+    Sbx__ControlRequest req;
+    Sbx__ForkWorker fw;
+    Sbx__ResourceLimits limits;
+    Sbx__StdioFd sfd[3], *sptr[3];
+    int fds[4];
+    size_t nfds = 0;
+    sbx__control_request__init(&req);
+    sbx__fork_worker__init(&fw);
+    sbx__resource_limits__init(&limits);
+    for (int i = 0; i < 3; i++) {
+        if (r->stdio[i] < 0) continue;
+        sbx__stdio_fd__init(&sfd[fw.n_stdio]);
+        sfd[fw.n_stdio].has_stream = 1;
+        sfd[fw.n_stdio].stream = (Sbx__StdioStream)(SBX__STDIO_STREAM__STDIO_STDIN + i);
+        sfd[fw.n_stdio].has_fd_index = 1;
+        sfd[fw.n_stdio].fd_index = (uint32_t)nfds;
+        fds[nfds++] = r->stdio[i];
+        sptr[fw.n_stdio] = &sfd[fw.n_stdio];
+        fw.n_stdio++;
+    }
+    fw.stdio = sptr;
+    fw.has_channel_fd_index = 1, fw.channel_fd_index = (uint32_t)nfds;
+    fds[nfds++] = channel;
+    fw.has_worker_id = 1, fw.worker_id = r->worker_id;
+    fw.module_id = (char *)r->module_id;
+    fw.export_name = (char *)r->export_name;
+    fw.n_args = r->nargs;
+    fw.args = r->args;
+    /* An absent limit is no limit (the wall clock is enforced here). */
+    if (r->fuel) limits.has_fuel = 1, limits.fuel = r->fuel;
+    if (r->timeout_ms) limits.has_timeout_ms = 1, limits.timeout_ms = r->timeout_ms;
+    limits.has_memory_bytes = 1, limits.memory_bytes = SBX_IPC_MAX_MEMORY_BYTES;
+    limits.has_stack_bytes = 1, limits.stack_bytes = 1024 * 1024;
+    fw.limits = &limits;
+    req.has_id = 1, req.id = z->next_id++;
+    req.body_case = SBX__CONTROL_REQUEST__BODY_FORK;
+    req.fork = &fw;
+    int rc = sbx_ipc_send(z->ctl, &req.base, fds, nfds, CONTROL_TIMEOUT_MS);
+    if (rc) {
+        snprintf(err, errsz, "zygote: %s", strerror(-rc));
+        return rc;
+    }
+    Sbx__ControlReply *rep;
+    int rfds[SBX_IPC_MAX_FDS];
+    size_t nrfds;
+    rc = recv_reply(z, &rep, rfds, &nrfds, err, errsz);
+    if (rc) return rc;
+    if (rep->body_case != SBX__CONTROL_REPLY__BODY_STARTED) {
+        snprintf(err, errsz, "zygote: expected WorkerStarted");
+        sbx_ipc_close_fds(rfds, nrfds);
+        sbx_ipc_free(&rep->base);
+        return -EPROTO;
+    }
+    *pid = rep->started->pid;
+    *pidfd = rep->started->has_pidfd_fd_index ? rfds[rep->started->pidfd_fd_index] : -1;
+    for (size_t i = 0; i < nrfds; i++)
+        if (rfds[i] != *pidfd) close(rfds[i]);
+    sbx_ipc_free(&rep->base);
+    return 0;
+}
+
+int sbx_zygote_client_run(struct sbx_zygote_client *z, const struct sbx_spawn_request *r,
+                          struct sbx_spawn_outcome *out, char *err, size_t errsz)
+{
+    memset(out, 0, sizeof(*out));
+    int ch[2];
+    int rc = sbx_ipc_pair(ch);
+    if (rc) {
+        snprintf(err, errsz, "socketpair: %s", strerror(-rc));
+        return rc;
+    }
+    uint64_t start = now_us();
+    pid_t pid;
+    int pidfd;
+    rc = fork_worker(z, r, ch[1], &pid, &pidfd, err, errsz);
+    close(ch[1]); /* the worker has its copy */
+    if (rc) {
+        close(ch[0]);
+        return rc;
+    }
+    bool exited = false, channel_open = true;
+    while (!exited) {
+        int timeout = -1;
+        if (r->timeout_ms && !out->timed_out) {
+            uint64_t spent = (now_us() - start) / 1000;
+            timeout = spent >= r->timeout_ms ? 0 : (int)(r->timeout_ms - spent);
+        }
+        struct pollfd p[2] = {{.fd = z->ctl, .events = POLLIN},
+                              {.fd = channel_open ? ch[0] : -1, .events = POLLIN}};
+        int n = poll(p, 2, timeout);
+        if (n < 0 && errno == EINTR) continue;
+        if (n == 0) { /* wall-clock limit: kill it; the exit still arrives */
+            out->timed_out = true;
+            if (pidfd >= 0)
+                syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+            else
+                kill(pid, SIGKILL);
+            continue;
+        }
+        if (p[1].revents) {
+            Sbx__FromWorker *msg = NULL;
+            int fds[SBX_IPC_MAX_FDS];
+            size_t nfds = 0;
+            int e = sbx_ipc_recv(ch[0], &sbx__from_worker__descriptor, (ProtobufCMessage **)&msg,
+                                 fds, &nfds, 0, 0);
+            struct sbx_ipc_reject why;
+            if (e == 0 && !sbx_ipc_validate_from_worker(msg, nfds, &why) &&
+                msg->body_case == SBX__FROM_WORKER__BODY_REPORT && !out->report_msg) {
+                out->report_msg = msg; /* kept: the first report counts */
+                out->report = msg->report;
+            } else if (e == 0) {
+                sbx_ipc_free(&msg->base);
+            } else if (e != -EAGAIN) {
+                channel_open = false; /* end of stream or garbage: stop listening */
+            }
+        }
+        if (p[0].revents) {
+            Sbx__ControlReply *rep;
+            int fds[SBX_IPC_MAX_FDS];
+            size_t nfds;
+            rc = recv_reply(z, &rep, fds, &nfds, err, errsz);
+            if (rc) break;
+            sbx_ipc_close_fds(fds, nfds);
+            if (rep->body_case == SBX__CONTROL_REPLY__BODY_EXITED && rep->exited->pid == pid) {
+                exited = true;
+                out->wait_status = rep->exited->wait_status;
+                if (rep->exited->usage) {
+                    out->user_us = rep->exited->usage->user_us;
+                    out->sys_us = rep->exited->usage->sys_us;
+                    out->max_rss_kb = rep->exited->usage->max_rss_kb;
+                }
+            }
+            sbx_ipc_free(&rep->base);
+        }
+    }
+    /* A report sent just before exiting may still be queued. */
+    if (exited && channel_open && !out->report_msg) {
+        Sbx__FromWorker *msg = NULL;
+        int fds[SBX_IPC_MAX_FDS];
+        size_t nfds = 0;
+        while (sbx_ipc_recv(ch[0], &sbx__from_worker__descriptor, (ProtobufCMessage **)&msg, fds,
+                            &nfds, 0, 0) == 0) {
+            struct sbx_ipc_reject why;
+            if (!sbx_ipc_validate_from_worker(msg, nfds, &why) &&
+                msg->body_case == SBX__FROM_WORKER__BODY_REPORT) {
+                out->report_msg = msg;
+                out->report = msg->report;
+                break;
+            }
+            sbx_ipc_free(&msg->base);
+        }
+    }
+    out->wall_us = now_us() - start;
+    if (pidfd >= 0) close(pidfd);
+    close(ch[0]);
+    return exited ? 0 : rc;
+}

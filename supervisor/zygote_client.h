@@ -1,0 +1,62 @@
+/* The supervisor's side of the zygote: start it, load modules into it, have
+ * it fork workers, and collect each worker's outcome (its report over the
+ * worker channel, cross-checked with the exit status the zygote reports). */
+#ifndef SBX_SUPERVISOR_ZYGOTE_CLIENT_H
+#define SBX_SUPERVISOR_ZYGOTE_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "proto/sbx.pb-c.h"
+#include "zygote/zygote.h"
+
+struct sbx_zygote_client {
+    pid_t pid;
+    int ctl;
+    uint64_t next_id;
+};
+
+/* Forks the zygote (call before reading any untrusted input) and waits for
+ * it to say it is ready. 0 or -errno; `err` gets a message. */
+int sbx_zygote_client_start(struct sbx_zygote_client *z, const struct sbx_zygote_config *cfg,
+                            char *err, size_t errsz);
+
+/* Closes the control channel (the zygote exits on end of stream) and reaps
+ * it. */
+void sbx_zygote_client_stop(struct sbx_zygote_client *z);
+
+/* The lowercase hex SHA-256 of `bytes`: a module's id. `out` holds 65. */
+void sbx_module_id(const uint8_t *bytes, size_t len, char out[65]);
+
+/* Loads a module into the zygote (bytes travel as a sealed memfd). */
+int sbx_zygote_client_load(struct sbx_zygote_client *z, const char *module_id, const uint8_t *bytes,
+                           size_t len, char *err, size_t errsz);
+
+/* What a spawn asks for. */
+struct sbx_spawn_request {
+    uint64_t worker_id;
+    const char *module_id;
+    const char *export_name;
+    Sbx__Value **args;
+    size_t nargs;
+    int stdio[3];        /* -1: the worker gets no such stream */
+    uint64_t fuel;       /* 0: unmetered */
+    uint32_t timeout_ms; /* 0: none */
+};
+
+/* How a worker ended, as the supervisor decided it. */
+struct sbx_spawn_outcome {
+    Sbx__FromWorker *report_msg; /* the worker's report, or NULL; free with sbx_ipc_free */
+    const Sbx__WorkerReport *report;
+    int wait_status; /* from the zygote's WorkerExited */
+    bool timed_out;  /* killed by the supervisor's wall-clock limit */
+    uint64_t user_us, sys_us, max_rss_kb, wall_us;
+};
+
+/* Spawns and waits for the worker to end; 0, or -errno with `err`. */
+int sbx_zygote_client_run(struct sbx_zygote_client *z, const struct sbx_spawn_request *req,
+                          struct sbx_spawn_outcome *out, char *err, size_t errsz);
+
+#endif

@@ -1,0 +1,30 @@
+/* The worker side of a spawn (worker.c). Internal to zygote/. */
+#ifndef SBX_ZYGOTE_WORKER_H
+#define SBX_ZYGOTE_WORKER_H
+
+#include <sys/types.h>
+
+#include "jit/runtime.h"
+#include "proto/sbx.pb-c.h"
+
+/* Exit statuses of a worker. Only "reported" means the channel carries a
+ * WorkerReport; the supervisor trusts a report only with that status. */
+enum {
+    SBX_WORKER_EXIT_REPORTED = 0,
+    SBX_WORKER_EXIT_FAILED = 70, /* could not set up or report */
+};
+
+struct sbx_worker_spec {
+    const struct sbx_module *module;
+    const struct sbx_compiled *compiled;
+    struct sbx_pool *pool;
+    const Sbx__ForkWorker *req;
+    int stdio[3]; /* -1 for a stream not given */
+    int channel;  /* report channel to the supervisor */
+    pid_t zygote_pid;
+};
+
+/* Runs in the child right after fork. Never returns. */
+_Noreturn void sbx_worker_main(const struct sbx_worker_spec *w);
+
+#endif
