@@ -16,6 +16,7 @@ static const struct {
     {"validate", cli_validate, "decode and validate modules"},
     {"inspect", cli_inspect, "show a module's imports, exports, sections, ... (--json)"},
     {"run", cli_run, "run an exported function of a module (--invoke NAME)"},
+    {"serve", cli_serve, "the daemon: hosts spawn sandboxed workers over a Unix socket"},
     {"spec", cli_spec, "run official spec tests converted by wast2json"},
 };
 

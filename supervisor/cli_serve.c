@@ -1,0 +1,58 @@
+/* `sbx serve --socket PATH`: runs the daemon (supervisor/daemon.c). */
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "supervisor/cli.h"
+#include "supervisor/daemon.h"
+
+static void serve_usage(FILE *f)
+{
+    fputs("usage: sbx serve --socket PATH [OPTIONS]\n"
+          "Runs the sbx daemon: hosts load modules and spawn sandboxed workers through\n"
+          "PATH (a Unix socket, mode 0600; see docs/protocol.md and include/sbx.h).\n\n"
+          "  --socket PATH       where to listen (required)\n"
+          "  --group NAME        also let this group connect (socket mode 0660)\n"
+          "  --max-workers N     refuse spawns beyond N live workers (default 64)\n"
+          "  --slots N           linear-memory slots of the zygote's pool (default 100)\n"
+          "SIGTERM or SIGINT stops it: workers are killed and the socket removed.\n",
+          f);
+}
+
+int cli_serve(int argc, char **argv)
+{
+    struct sbx_daemon_config cfg = {.group = (gid_t)-1, .max_workers = 64, .slots = 100};
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            serve_usage(stdout);
+            return CLI_OK;
+        }
+        char *end = NULL;
+        if (!strcmp(a, "--socket") && val) {
+            cfg.socket_path = val;
+        } else if (!strcmp(a, "--group") && val) {
+            struct group *g = getgrnam(val);
+            if (!g) {
+                fprintf(stderr, "sbx serve: no group %s\n", val);
+                return CLI_USAGE;
+            }
+            cfg.group = g->gr_gid;
+        } else if (!strcmp(a, "--max-workers") && val &&
+                   (cfg.max_workers = (uint32_t)strtoul(val, &end, 10)) > 0 && !*end) {
+        } else if (!strcmp(a, "--slots") && val &&
+                   (cfg.slots = (uint32_t)strtoul(val, &end, 10)) > 0 && !*end) {
+        } else {
+            fprintf(stderr, "sbx serve: bad option or value: %s\n", a);
+            serve_usage(stderr);
+            return CLI_USAGE;
+        }
+        i++;
+    }
+    if (!cfg.socket_path) {
+        serve_usage(stderr);
+        return CLI_USAGE;
+    }
+    return sbx_daemon_run(&cfg);
+}

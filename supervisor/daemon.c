@@ -1,0 +1,384 @@
+/* The daemon's event loop: accepting clients, signals (SIGTERM/SIGINT end
+ * it cleanly; SIGCHLD tells that the zygote died), and the zygote's control
+ * channel, whose replies are matched to the requests waiting on them. If
+ * the zygote dies, a new one is started, every registered module is loaded
+ * into it again, and spawns in flight fail with an error. */
+#include "supervisor/daemon.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc/limits.h"
+#include "ipc/msg.h"
+#include "ipc/memfd.h"
+#include "ipc/socket.h"
+#include "ipc/validate.h"
+
+struct watch {
+    enum ev_kind kind;
+    void *ptr;
+    int fd;
+};
+
+uint64_t daemon_now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+}
+
+/* Each watched fd carries a small heap record naming what it is for; the
+ * record is freed when the fd is unwatched. */
+static struct watch **watches;
+static size_t nwatches;
+
+int daemon_watch(struct daemon *d, int fd, enum ev_kind kind, void *ptr)
+{
+    struct watch *w = malloc(sizeof(*w));
+    if (!w) return -ENOMEM;
+    *w = (struct watch){.kind = kind, .ptr = ptr, .fd = fd};
+    struct watch **p = realloc(watches, (nwatches + 1) * sizeof(*p));
+    if (!p) {
+        free(w);
+        return -ENOMEM;
+    }
+    watches = p;
+    watches[nwatches++] = w;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
+    if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+        nwatches--;
+        free(w);
+        return -errno;
+    }
+    return 0;
+}
+
+void daemon_unwatch(struct daemon *d, int fd)
+{
+    epoll_ctl(d->epfd, EPOLL_CTL_DEL, fd, NULL);
+    for (size_t i = 0; i < nwatches; i++)
+        if (watches[i]->fd == fd) {
+            /* Events already fetched may still point here: mark, free later. */
+            watches[i]->kind = (enum ev_kind) - 1;
+            watches[i]->fd = -1;
+            return;
+        }
+}
+
+static void collect_dead_watches(void)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < nwatches; i++) {
+        if (watches[i]->fd < 0)
+            free(watches[i]);
+        else
+            watches[k++] = watches[i];
+    }
+    nwatches = k;
+}
+
+struct module *find_module(struct daemon *d, const char *id)
+{
+    for (struct module *m = d->modules; m; m = m->next)
+        if (!strcmp(m->id, id)) return m;
+    return NULL;
+}
+
+static void unload_module(struct daemon *d, struct module *m)
+{
+    for (struct module **p = &d->modules; *p; p = &(*p)->next)
+        if (*p == m) {
+            *p = m->next;
+            break;
+        }
+    Sbx__ControlRequest req;
+    Sbx__UnloadFromZygote un;
+    sbx__control_request__init(&req);
+    sbx__unload_from_zygote__init(&un);
+    un.module_id = m->id;
+    req.body_case = SBX__CONTROL_REQUEST__BODY_UNLOAD;
+    req.unload = &un;
+    ctl_send(d, &req, NULL, 0, NULL);
+    d->counters.unloads++;
+    sbx_module_free(m->decoded);
+    free(m->bytes);
+    free(m);
+}
+
+void drop_module_ref(struct daemon *d, struct module *m)
+{
+    if (m->refs && --m->refs == 0) unload_module(d, m);
+}
+
+/* Sends a control request; `p` (if any) is recorded to match the reply. */
+int ctl_send(struct daemon *d, Sbx__ControlRequest *req, const int *fds, size_t nfds,
+             struct ctl_pending *p)
+{
+    req->has_id = 1;
+    req->id = d->next_ctl_id++;
+    if (p) {
+        if (d->npending == d->pending_cap) {
+            size_t cap = d->pending_cap ? d->pending_cap * 2 : 32;
+            struct ctl_pending *np = realloc(d->pending, cap * sizeof(*np));
+            if (!np) return -ENOMEM;
+            d->pending = np, d->pending_cap = cap;
+        }
+        p->ctl_id = req->id;
+        d->pending[d->npending++] = *p;
+    }
+    int rc = sbx_ipc_send(d->zygote.ctl, &req->base, fds, nfds, 5000);
+    if (rc && p) d->npending--;
+    return rc;
+}
+
+static bool take_pending(struct daemon *d, uint64_t id, struct ctl_pending *out)
+{
+    for (size_t i = 0; i < d->npending; i++)
+        if (d->pending[i].ctl_id == id) {
+            *out = d->pending[i];
+            d->pending[i] = d->pending[--d->npending];
+            return true;
+        }
+    return false;
+}
+
+static void handle_ctl_reply(struct daemon *d, Sbx__ControlReply *rep, int *fds, size_t nfds)
+{
+    if (rep->body_case == SBX__CONTROL_REPLY__BODY_EXITED) {
+        worker_exited(d, rep->exited);
+        return;
+    }
+    struct ctl_pending p;
+    if (!take_pending(d, rep->id, &p)) return; /* an unload's ack, or stale */
+    if (p.worker) {
+        if (rep->body_case == SBX__CONTROL_REPLY__BODY_STARTED) {
+            int pidfd = rep->started->has_pidfd_fd_index ? fds[rep->started->pidfd_fd_index] : -1;
+            for (size_t i = 0; i < nfds; i++)
+                if (fds[i] == pidfd) fds[i] = -1; /* kept by the worker record */
+            worker_started(d, p.worker, rep->started, pidfd);
+        } else {
+            worker_spawn_failed(d, p.worker,
+                                rep->body_case == SBX__CONTROL_REPLY__BODY_ERROR &&
+                                        rep->error->message
+                                    ? rep->error->message
+                                    : "the zygote refused the spawn");
+        }
+        return;
+    }
+    if (!p.conn) return; /* a reload after a zygote restart */
+    if (rep->body_case == SBX__CONTROL_REPLY__BODY_ACK) {
+        reply_module_loaded(d, p.conn, p.request_id, p.module, p.already_loaded);
+    } else {
+        send_error(d, p.conn, p.request_id, SBX__ERROR_CODE__INVALID_MODULE, "%s",
+                   rep->body_case == SBX__CONTROL_REPLY__BODY_ERROR && rep->error->message
+                       ? rep->error->message
+                       : "the zygote refused the module");
+        drop_module_ref(d, p.module);
+    }
+}
+
+static int start_zygote(struct daemon *d)
+{
+    struct sbx_zygote_config zcfg = {.slots = d->cfg->slots};
+    char err[256];
+    int rc = sbx_zygote_client_start(&d->zygote, &zcfg, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "sbx serve: cannot start the zygote: %s\n", err);
+        return rc;
+    }
+    return daemon_watch(d, d->zygote.ctl, EV_ZYGOTE, NULL);
+}
+
+/* The zygote died: its workers died with it (PDEATHSIG). Start another and
+ * load every registered module into it again. */
+static void restart_zygote(struct daemon *d)
+{
+    fprintf(stderr, "sbx serve: the zygote (pid %d) died; starting a new one\n", d->zygote.pid);
+    daemon_unwatch(d, d->zygote.ctl);
+    sbx_zygote_client_stop(&d->zygote);
+    workers_zygote_died(d);
+    for (size_t i = 0; i < d->npending; i++)
+        if (d->pending[i].conn && !d->pending[i].worker) {
+            send_error(d, d->pending[i].conn, d->pending[i].request_id, SBX__ERROR_CODE__INTERNAL,
+                       "the zygote died during the load; try again");
+            drop_module_ref(d, d->pending[i].module);
+        }
+    d->npending = 0;
+    d->counters.zygote_restarts++;
+    if (start_zygote(d)) {
+        d->stopping = true;
+        return;
+    }
+    for (struct module *m = d->modules; m; m = m->next) {
+        int memfd = sbx_memfd_from_bytes("sbx-module", m->bytes, m->len);
+        if (memfd < 0) continue;
+        Sbx__ControlRequest req;
+        Sbx__LoadIntoZygote load;
+        Sbx__MemfdRef ref;
+        sbx__control_request__init(&req);
+        sbx__load_into_zygote__init(&load);
+        sbx__memfd_ref__init(&ref);
+        ref.has_fd_index = 1, ref.fd_index = 0;
+        ref.has_size = 1, ref.size = m->len;
+        load.module_id = m->id;
+        load.module = &ref;
+        req.body_case = SBX__CONTROL_REQUEST__BODY_LOAD;
+        req.load = &load;
+        struct ctl_pending p = {.module = m};
+        ctl_send(d, &req, &memfd, 1, &p);
+        close(memfd);
+    }
+}
+
+static void zygote_event(struct daemon *d)
+{
+    for (;;) {
+        Sbx__ControlReply *rep = NULL;
+        int fds[SBX_IPC_MAX_FDS];
+        size_t nfds = 0;
+        int rc = sbx_ipc_recv(d->zygote.ctl, &sbx__control_reply__descriptor,
+                              (ProtobufCMessage **)&rep, fds, &nfds, SBX_IPC_MAX_FDS, 0);
+        if (rc == -EAGAIN) return;
+        if (rc == -EPIPE || rc == -ECONNRESET) {
+            restart_zygote(d);
+            return;
+        }
+        if (rc) continue; /* a bad packet, consumed */
+        struct sbx_ipc_reject why;
+        if (!sbx_ipc_validate_control_reply(rep, nfds, &why)) handle_ctl_reply(d, rep, fds, nfds);
+        for (size_t i = 0; i < nfds; i++)
+            if (fds[i] >= 0) close(fds[i]);
+        sbx_ipc_free(&rep->base);
+    }
+}
+
+static void accept_clients(struct daemon *d)
+{
+    for (;;) {
+        int fd = sbx_ipc_accept(d->listen_fd, 0);
+        if (fd < 0) return;
+        struct ucred cred;
+        /* Only the daemon's own user, or root, may talk to it; the socket's
+         * mode (0600, or 0660 with a group) is the first line of that. */
+        if (sbx_ipc_peer_cred(fd, &cred) ||
+            (cred.uid != getuid() && cred.uid != 0 &&
+             !(d->cfg->group != (gid_t)-1 && cred.gid == d->cfg->group))) {
+            close(fd);
+            continue;
+        }
+        struct conn *c = calloc(1, sizeof(*c));
+        if (!c) {
+            close(fd);
+            continue;
+        }
+        c->fd = fd;
+        c->uid = cred.uid;
+        if (daemon_watch(d, fd, EV_CONN, c)) {
+            close(fd);
+            free(c);
+            continue;
+        }
+        c->next = d->conns;
+        d->conns = c;
+    }
+}
+
+static bool signal_event(struct daemon *d)
+{
+    struct signalfd_siginfo si;
+    bool stop = false;
+    while (read(d->sigfd, &si, sizeof si) == sizeof si)
+        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) stop = true;
+    /* SIGCHLD: only the zygote is our child; reap it if it died. */
+    int status;
+    if (d->zygote.pid > 0 && waitpid(d->zygote.pid, &status, WNOHANG) == d->zygote.pid) {
+        d->zygote.pid = -1;
+        restart_zygote(d);
+    }
+    return stop;
+}
+
+static void shut_down(struct daemon *d)
+{
+    for (struct worker *w = d->workers; w; w = w->next)
+        if (w->state != W_DONE) worker_kill(d, w, true);
+    while (d->conns)
+        close_conn(d, d->conns);
+    close(d->listen_fd);
+    unlink(d->cfg->socket_path);
+    daemon_unwatch(d, d->zygote.ctl);
+    sbx_zygote_client_stop(&d->zygote);
+}
+
+int sbx_daemon_run(const struct sbx_daemon_config *cfg)
+{
+    struct daemon d = {.cfg = cfg, .next_worker_id = 1, .next_ctl_id = 1};
+    sbx__counters__init(&d.counters);
+    d.start_us = daemon_now_us();
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &sigs, NULL);
+
+    d.epfd = epoll_create1(EPOLL_CLOEXEC);
+    d.sigfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (d.epfd < 0 || d.sigfd < 0) {
+        fprintf(stderr, "sbx serve: %s\n", strerror(errno));
+        return 1;
+    }
+    /* The zygote is forked before any client can send a byte. */
+    if (start_zygote(&d)) return 1;
+    /* umask and socket creation before any thread exists (there are none). */
+    d.listen_fd =
+        sbx_ipc_listen(cfg->socket_path, cfg->group == (gid_t)-1 ? 0600 : 0660, cfg->group, 64);
+    if (d.listen_fd < 0) {
+        fprintf(stderr, "sbx serve: cannot listen on %s: %s\n", cfg->socket_path,
+                strerror(-d.listen_fd));
+        sbx_zygote_client_stop(&d.zygote);
+        return 1;
+    }
+    daemon_watch(&d, d.listen_fd, EV_LISTEN, NULL);
+    daemon_watch(&d, d.sigfd, EV_SIGNAL, NULL);
+    fprintf(stderr, "sbx serve: listening on %s (pid %d, zygote %d)\n", cfg->socket_path, getpid(),
+            d.zygote.pid);
+
+    while (!d.stopping) {
+        struct epoll_event evs[64];
+        int n = epoll_wait(d.epfd, evs, 64, -1);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        for (int i = 0; i < n && !d.stopping; i++) {
+            struct watch *w = evs[i].data.ptr;
+            switch ((int)w->kind) {
+            case EV_LISTEN: accept_clients(&d); break;
+            case EV_SIGNAL:
+                if (signal_event(&d)) d.stopping = true;
+                break;
+            case EV_ZYGOTE: zygote_event(&d); break;
+            case EV_CONN: handle_client(&d, w->ptr); break;
+            case EV_CHANNEL: worker_channel_event(&d, w->ptr); break;
+            case EV_TIMER: worker_timeout(&d, w->ptr); break;
+            case EV_WAIT_TIMER: worker_wait_timeout(&d, w->ptr); break;
+            default: break; /* unwatched while this batch was pending */
+            }
+        }
+        collect_dead_watches();
+    }
+    fprintf(stderr, "sbx serve: shutting down\n");
+    shut_down(&d);
+    collect_dead_watches();
+    return 0;
+}

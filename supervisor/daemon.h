@@ -1,0 +1,140 @@
+/* `sbx serve`: the supervisor daemon. One thread, one epoll loop over the
+ * listening socket, client connections, the zygote's control channel, each
+ * worker's report channel and timeout timer, and a signalfd. State shared by
+ * daemon*.c; internal to supervisor/. */
+#ifndef SBX_SUPERVISOR_DAEMON_H
+#define SBX_SUPERVISOR_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "jit/module.h"
+#include "proto/sbx.pb-c.h"
+#include "supervisor/zygote_client.h"
+
+struct sbx_daemon_config {
+    const char *socket_path;
+    gid_t group; /* (gid_t)-1: socket mode 0600, owner only */
+    uint32_t max_workers;
+    uint32_t slots;
+};
+
+/* Runs until SIGTERM/SIGINT; returns the exit status. Messages about the
+ * daemon itself go to stderr. */
+int sbx_daemon_run(const struct sbx_daemon_config *cfg);
+
+/* -- Internal ---------------------------------------------------------- */
+
+struct module {
+    char id[65];
+    char name[257];
+    uint8_t *bytes; /* kept to reload a restarted zygote */
+    size_t len;
+    struct sbx_module *decoded;
+    uint32_t refs; /* references held by connections (and detached loads) */
+    struct module *next;
+};
+
+struct pending_load; /* a LoadModule waiting for the zygote's ack */
+
+struct conn {
+    int fd;
+    bool hello;
+    uid_t uid;
+    struct conn *next;
+    /* Module references this connection holds (ids, may repeat). */
+    char (*refs)[65];
+    size_t nrefs, refs_cap;
+};
+
+enum worker_state { W_STARTING, W_RUNNING, W_DONE };
+
+struct worker {
+    uint64_t id;
+    enum worker_state state;
+    pid_t pid;
+    int pidfd;
+    int channel;        /* report channel; -1 once closed */
+    int timer;          /* timeout timerfd, or -1 */
+    struct conn *owner; /* NULL once detached or disconnected */
+    bool detach;
+    uint64_t spawn_request; /* the Spawn awaiting WorkerStarted */
+    bool timed_out, killed_by_request;
+    uint64_t started_us;
+    Sbx__FromWorker *report; /* the worker's report, if any */
+    int wait_status;
+    Sbx__Usage usage;
+    /* A Wait waiting for this worker: its connection and request id. */
+    struct conn *waiter;
+    uint64_t wait_request;
+    int wait_timer;
+    const struct module *module;
+    const struct sbx_functype *type; /* of the export, for results */
+    struct worker *next;
+};
+
+struct daemon {
+    const struct sbx_daemon_config *cfg;
+    int epfd, listen_fd, sigfd;
+    struct sbx_zygote_client zygote;
+    struct module *modules;
+    struct conn *conns;
+    struct worker *workers;
+    uint32_t live_workers;
+    uint64_t next_worker_id, next_ctl_id;
+    uint64_t start_us;
+    bool stopping;
+    Sbx__Counters counters;
+    /* Control requests in flight: id -> what waits on the reply. */
+    struct ctl_pending {
+        uint64_t ctl_id;
+        struct conn *conn;     /* for a load: who asked */
+        uint64_t request_id;   /* its request */
+        struct module *module; /* the module being loaded */
+        struct worker *worker; /* for a fork */
+        bool already_loaded;
+    } * pending;
+    size_t npending, pending_cap;
+};
+
+/* epoll user data: what an event is for. */
+enum ev_kind { EV_LISTEN, EV_SIGNAL, EV_ZYGOTE, EV_CONN, EV_CHANNEL, EV_TIMER, EV_WAIT_TIMER };
+
+int daemon_watch(struct daemon *d, int fd, enum ev_kind kind, void *ptr);
+void daemon_unwatch(struct daemon *d, int fd);
+uint64_t daemon_now_us(void);
+
+/* Responses to a client (daemon_requests.c). */
+void send_response(struct daemon *d, struct conn *c, Sbx__Response *r);
+void send_error(struct daemon *d, struct conn *c, uint64_t id, Sbx__ErrorCode code, const char *fmt,
+                ...) __attribute__((format(printf, 5, 6)));
+void handle_client(struct daemon *d, struct conn *c);
+void close_conn(struct daemon *d, struct conn *c);
+
+/* The reply to a LoadModule, once the zygote has the module
+ * (daemon_requests.c). */
+void reply_module_loaded(struct daemon *d, struct conn *c, uint64_t request_id,
+                         const struct module *m, bool already);
+
+/* Control channel (daemon.c). */
+int ctl_send(struct daemon *d, Sbx__ControlRequest *req, const int *fds, size_t nfds,
+             struct ctl_pending *p);
+struct module *find_module(struct daemon *d, const char *id);
+void drop_module_ref(struct daemon *d, struct module *m);
+
+/* Workers (daemon_workers.c). */
+struct worker *find_worker(struct daemon *d, uint64_t id);
+void worker_started(struct daemon *d, struct worker *w, const Sbx__WorkerStarted *s, int pidfd);
+void worker_spawn_failed(struct daemon *d, struct worker *w, const char *why);
+void worker_channel_event(struct daemon *d, struct worker *w);
+void worker_exited(struct daemon *d, const Sbx__WorkerExited *e);
+void worker_timeout(struct daemon *d, struct worker *w);
+void worker_kill(struct daemon *d, struct worker *w, bool by_request);
+void worker_wait(struct daemon *d, struct conn *c, uint64_t request_id, struct worker *w,
+                 const Sbx__Wait *wait);
+void worker_wait_timeout(struct daemon *d, struct worker *w);
+void workers_conn_closed(struct daemon *d, struct conn *c);
+void workers_zygote_died(struct daemon *d);
+
+#endif

@@ -1,0 +1,328 @@
+/* Workers in `sbx serve`: from Spawn to an Outcome delivered exactly once.
+ * A worker's outcome is decided when the zygote reports its exit: its own
+ * report counts only with a clean exit status; the supervisor's knowledge
+ * (timeout, kill) takes precedence. The outcome goes to a Wait waiting for
+ * it, else to the spawning connection as an Event, else (detached) it is
+ * kept until a Wait collects it. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ipc/limits.h"
+#include "ipc/msg.h"
+#include "ipc/validate.h"
+#include "supervisor/daemon.h"
+
+struct worker *find_worker(struct daemon *d, uint64_t id)
+{
+    for (struct worker *w = d->workers; w; w = w->next)
+        if (w->id == id) return w;
+    return NULL;
+}
+
+static void close_fd(struct daemon *d, int *fd)
+{
+    if (*fd < 0) return;
+    daemon_unwatch(d, *fd);
+    close(*fd);
+    *fd = -1;
+}
+
+static void forget(struct daemon *d, struct worker *w)
+{
+    for (struct worker **p = &d->workers; *p; p = &(*p)->next)
+        if (*p == w) {
+            *p = w->next;
+            break;
+        }
+    close_fd(d, &w->channel);
+    close_fd(d, &w->timer);
+    close_fd(d, &w->wait_timer);
+    if (w->pidfd >= 0) close(w->pidfd);
+    if (w->report) sbx_ipc_free(&w->report->base);
+    free(w);
+}
+
+/* Fills `o` from what is known about a finished worker; pointers in `o`
+ * point into `w` or into the storage given. */
+static void build_outcome(struct daemon *d, struct worker *w, Sbx__Outcome *o, Sbx__Exited *exited,
+                          Sbx__Killed *killed, Sbx__TimedOut *timed_out, Sbx__InternalError *ie,
+                          char *text, size_t textsz)
+{
+    sbx__outcome__init(o);
+    o->has_worker_id = 1, o->worker_id = w->id;
+    o->usage = &w->usage;
+    const Sbx__WorkerReport *r = w->report ? w->report->report : NULL;
+    bool clean = WIFEXITED(w->wait_status) && WEXITSTATUS(w->wait_status) == 0;
+    if (w->timed_out) {
+        sbx__timed_out__init(timed_out);
+        o->kind_case = SBX__OUTCOME__KIND_TIMEOUT;
+        o->timeout = timed_out;
+        d->counters.timeouts++;
+        return;
+    }
+    if (w->killed_by_request || WIFSIGNALED(w->wait_status)) {
+        sbx__killed__init(killed);
+        killed->has_signal = 1;
+        killed->signal = WIFSIGNALED(w->wait_status) ? WTERMSIG(w->wait_status) : SIGKILL;
+        killed->has_by_request = 1, killed->by_request = w->killed_by_request;
+        o->kind_case = SBX__OUTCOME__KIND_KILLED;
+        o->killed = killed;
+        d->counters.killed++;
+        return;
+    }
+    if (!r || !clean) {
+        snprintf(text, textsz, "the worker ended (%s %d) without a report",
+                 WIFEXITED(w->wait_status) ? "exit status" : "wait status",
+                 WIFEXITED(w->wait_status) ? WEXITSTATUS(w->wait_status) : w->wait_status);
+        sbx__internal_error__init(ie);
+        ie->message = text;
+        o->kind_case = SBX__OUTCOME__KIND_INTERNAL_ERROR;
+        o->internal_error = ie;
+        d->counters.internal_errors++;
+        return;
+    }
+    switch (r->kind_case) {
+    case SBX__WORKER_REPORT__KIND_EXITED:
+        o->kind_case = SBX__OUTCOME__KIND_EXITED;
+        o->exited = r->exited;
+        o->n_results = r->n_results;
+        o->results = r->results;
+        d->counters.exited++;
+        return;
+    case SBX__WORKER_REPORT__KIND_TRAPPED:
+        o->kind_case = SBX__OUTCOME__KIND_TRAPPED;
+        o->trapped = r->trapped;
+        d->counters.trapped++;
+        return;
+    case SBX__WORKER_REPORT__KIND_FUEL_EXHAUSTED:
+        o->kind_case = SBX__OUTCOME__KIND_FUEL_EXHAUSTED;
+        o->fuel_exhausted = r->fuel_exhausted;
+        d->counters.fuel_exhausted++;
+        return;
+    case SBX__WORKER_REPORT__KIND_INTERNAL_ERROR:
+        o->kind_case = SBX__OUTCOME__KIND_INTERNAL_ERROR;
+        o->internal_error = r->internal_error;
+        d->counters.internal_errors++;
+        return;
+    default:
+        sbx__exited__init(exited);
+        snprintf(text, textsz, "unexpected report");
+        sbx__internal_error__init(ie);
+        ie->message = text;
+        o->kind_case = SBX__OUTCOME__KIND_INTERNAL_ERROR;
+        o->internal_error = ie;
+        d->counters.internal_errors++;
+        return;
+    }
+}
+
+/* Delivers a finished worker's outcome if someone can take it, and forgets
+ * the worker once delivered. */
+static void deliver(struct daemon *d, struct worker *w)
+{
+    struct conn *to = w->waiter ? w->waiter : w->owner;
+    if (!to) return; /* detached, nobody waiting: kept for a Wait */
+    Sbx__Outcome o;
+    Sbx__Exited exited;
+    Sbx__Killed killed;
+    Sbx__TimedOut timed_out;
+    Sbx__InternalError ie;
+    char text[256];
+    build_outcome(d, w, &o, &exited, &killed, &timed_out, &ie, text, sizeof text);
+    Sbx__Response r;
+    Sbx__Event ev;
+    sbx__response__init(&r);
+    if (w->waiter) {
+        r.has_id = 1, r.id = w->wait_request;
+        r.body_case = SBX__RESPONSE__BODY_OUTCOME;
+        r.outcome = &o;
+    } else {
+        sbx__event__init(&ev);
+        ev.body_case = SBX__EVENT__BODY_OUTCOME;
+        ev.outcome = &o;
+        r.has_id = 1, r.id = 0;
+        r.body_case = SBX__RESPONSE__BODY_EVENT;
+        r.event = &ev;
+    }
+    send_response(d, to, &r);
+    forget(d, w);
+}
+
+static void finish(struct daemon *d, struct worker *w)
+{
+    if (w->state != W_DONE) d->live_workers--;
+    w->state = W_DONE;
+    close_fd(d, &w->timer);
+    drop_module_ref(d, (struct module *)w->module);
+    w->module = NULL;
+    deliver(d, w);
+}
+
+void worker_started(struct daemon *d, struct worker *w, const Sbx__WorkerStarted *s, int pidfd)
+{
+    w->pid = s->pid;
+    w->pidfd = pidfd;
+    w->state = W_RUNNING;
+    w->started_us = daemon_now_us();
+    daemon_watch(d, w->channel, EV_CHANNEL, w);
+    if (w->owner) {
+        Sbx__Response r;
+        Sbx__Spawned sp;
+        sbx__response__init(&r);
+        sbx__spawned__init(&sp);
+        sp.has_worker_id = 1, sp.worker_id = w->id;
+        sp.has_pid = 1, sp.pid = w->pid;
+        r.has_id = 1, r.id = w->spawn_request;
+        r.body_case = SBX__RESPONSE__BODY_SPAWNED;
+        r.spawned = &sp;
+        send_response(d, w->owner, &r);
+    }
+    if (w->detach) w->owner = NULL;
+}
+
+void worker_spawn_failed(struct daemon *d, struct worker *w, const char *why)
+{
+    if (w->owner) send_error(d, w->owner, w->spawn_request, SBX__ERROR_CODE__INTERNAL, "%s", why);
+    w->owner = NULL;
+    d->live_workers--;
+    w->state = W_DONE;
+    drop_module_ref(d, (struct module *)w->module);
+    forget(d, w);
+}
+
+void worker_channel_event(struct daemon *d, struct worker *w)
+{
+    for (;;) {
+        Sbx__FromWorker *msg = NULL;
+        int fds[SBX_IPC_MAX_FDS];
+        size_t nfds = 0;
+        int rc = sbx_ipc_recv(w->channel, &sbx__from_worker__descriptor, (ProtobufCMessage **)&msg,
+                              fds, &nfds, 0, 0);
+        if (rc == -EAGAIN) return;
+        if (rc == -EPIPE || rc == -ECONNRESET) {
+            close_fd(d, &w->channel);
+            return;
+        }
+        if (rc) continue;
+        struct sbx_ipc_reject why;
+        if (!sbx_ipc_validate_from_worker(msg, nfds, &why) &&
+            msg->body_case == SBX__FROM_WORKER__BODY_REPORT && !w->report) {
+            w->report = msg; /* the first report counts */
+            continue;
+        }
+        sbx_ipc_free(&msg->base);
+    }
+}
+
+void worker_exited(struct daemon *d, const Sbx__WorkerExited *e)
+{
+    struct worker *w = find_worker(d, e->worker_id);
+    if (!w || w->pid != e->pid) return;
+    w->wait_status = e->wait_status;
+    if (e->usage) {
+        w->usage.has_user_us = 1, w->usage.user_us = e->usage->user_us;
+        w->usage.has_sys_us = 1, w->usage.sys_us = e->usage->sys_us;
+        w->usage.has_max_rss_kb = 1, w->usage.max_rss_kb = e->usage->max_rss_kb;
+    }
+    w->usage.has_wall_us = 1, w->usage.wall_us = daemon_now_us() - w->started_us;
+    /* The report was sent before exit; read what is still queued. */
+    if (w->channel >= 0) worker_channel_event(d, w);
+    finish(d, w);
+}
+
+void worker_kill(struct daemon *d, struct worker *w, bool by_request)
+{
+    (void)d;
+    w->killed_by_request = by_request;
+    if (w->pidfd >= 0)
+        syscall(SYS_pidfd_send_signal, w->pidfd, SIGKILL, NULL, 0);
+    else if (w->pid > 0)
+        kill(w->pid, SIGKILL);
+}
+
+void worker_timeout(struct daemon *d, struct worker *w)
+{
+    uint64_t n;
+    if (read(w->timer, &n, sizeof n) < 0) return;
+    close_fd(d, &w->timer);
+    if (w->state == W_DONE) return;
+    w->timed_out = true;
+    worker_kill(d, w, false);
+}
+
+void worker_wait(struct daemon *d, struct conn *c, uint64_t request_id, struct worker *w,
+                 const Sbx__Wait *wait)
+{
+    if (w->waiter) {
+        send_error(d, c, request_id, SBX__ERROR_CODE__WRONG_STATE,
+                   "another Wait is already waiting for worker %llu", (unsigned long long)w->id);
+        return;
+    }
+    w->waiter = c;
+    w->wait_request = request_id;
+    if (w->state == W_DONE) {
+        deliver(d, w);
+        return;
+    }
+    if (wait->has_timeout_ms) {
+        w->wait_timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        struct itimerspec its = {
+            .it_value = {.tv_sec = wait->timeout_ms / 1000,
+                         .tv_nsec = (long)(wait->timeout_ms % 1000) * 1000000}};
+        if (!wait->timeout_ms) its.it_value.tv_nsec = 1; /* 0: answer at once */
+        if (w->wait_timer >= 0) {
+            timerfd_settime(w->wait_timer, 0, &its, NULL);
+            daemon_watch(d, w->wait_timer, EV_WAIT_TIMER, w);
+        }
+    }
+}
+
+void worker_wait_timeout(struct daemon *d, struct worker *w)
+{
+    close_fd(d, &w->wait_timer);
+    if (!w->waiter || w->state == W_DONE) return;
+    send_error(d, w->waiter, w->wait_request, SBX__ERROR_CODE__STILL_RUNNING,
+               "worker %llu is still running", (unsigned long long)w->id);
+    w->waiter = NULL;
+}
+
+void workers_conn_closed(struct daemon *d, struct conn *c)
+{
+    for (struct worker *w = d->workers, *next; w; w = next) {
+        next = w->next;
+        if (w->waiter == c) {
+            w->waiter = NULL;
+            close_fd(d, &w->wait_timer);
+        }
+        if (w->owner != c) continue;
+        w->owner = NULL; /* its outcome has no one to go to */
+        if (w->state == W_DONE)
+            forget(d, w);
+        else
+            worker_kill(d, w, true);
+    }
+}
+
+void workers_zygote_died(struct daemon *d)
+{
+    /* Workers die with their zygote (PDEATHSIG) and nobody will report their
+     * exit: decide their outcomes here. */
+    for (struct worker *w = d->workers, *next; w; w = next) {
+        next = w->next;
+        if (w->state == W_DONE) continue;
+        if (w->state == W_STARTING) {
+            worker_spawn_failed(d, w, "the zygote died; try again");
+            continue;
+        }
+        w->wait_status = SIGKILL; /* as if WIFSIGNALED with SIGKILL */
+        if (w->channel >= 0) worker_channel_event(d, w);
+        finish(d, w);
+    }
+}

@@ -1,0 +1,361 @@
+/* Integration tests of `sbx serve`: a real daemon on a temporary socket,
+ * driven with the wire protocol (proto/sbx.proto through ipc/), from
+ * outside, the way any client would. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc/limits.h"
+#include "ipc/msg.h"
+#include "ipc/socket.h"
+#include "proto/sbx.pb-c.h"
+
+static char sock_path[256];
+static pid_t daemon_pid;
+static uint64_t next_id = 1;
+
+static uint8_t *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    rewind(f);
+    uint8_t *b = malloc(*len);
+    cr_assert_eq(fread(b, 1, *len, f), *len);
+    fclose(f);
+    return b;
+}
+
+static void start_daemon(void)
+{
+    snprintf(sock_path, sizeof sock_path, "/tmp/sbx-test-%d.sock", getpid());
+    unlink(sock_path);
+    daemon_pid = fork();
+    cr_assert(daemon_pid >= 0);
+    if (daemon_pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 2);
+        execl(SBX_EXE, SBX_EXE, "serve", "--socket", sock_path, "--slots", "8", "--max-workers",
+              "4", (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 500; i++) { /* until the socket exists */
+        struct stat st;
+        if (stat(sock_path, &st) == 0) return;
+        usleep(10000);
+    }
+    cr_assert_fail("the daemon did not create its socket");
+}
+
+static void stop_daemon(void)
+{
+    if (daemon_pid <= 0) return;
+    kill(daemon_pid, SIGTERM);
+    int status;
+    waitpid(daemon_pid, &status, 0);
+    daemon_pid = 0;
+}
+
+static int request(int fd, Sbx__Request *req, const int *fds, size_t nfds)
+{
+    req->has_id = 1;
+    req->id = next_id++;
+    return sbx_ipc_send(fd, &req->base, fds, nfds, 5000);
+}
+
+/* The next response that is not an Event (events are returned via *event). */
+static Sbx__Response *response(int fd)
+{
+    Sbx__Response *r = NULL;
+    int fds[SBX_IPC_MAX_FDS];
+    size_t nfds = 0;
+    int rc = sbx_ipc_recv(fd, &sbx__response__descriptor, (ProtobufCMessage **)&r, fds, &nfds,
+                          SBX_IPC_MAX_FDS, 10000);
+    cr_assert_eq(rc, 0, "recv: %s", strerror(-rc));
+    sbx_ipc_close_fds(fds, nfds);
+    return r;
+}
+
+static int connect_hello(void)
+{
+    int fd = sbx_ipc_connect(sock_path);
+    cr_assert(fd >= 0, "connect: %s", strerror(-fd));
+    Sbx__Request req;
+    Sbx__Hello hello;
+    sbx__request__init(&req);
+    sbx__hello__init(&hello);
+    hello.has_protocol_version = 1, hello.protocol_version = 1;
+    hello.client_name = "test_daemon";
+    req.body_case = SBX__REQUEST__BODY_HELLO;
+    req.hello = &hello;
+    cr_assert_eq(request(fd, &req, NULL, 0), 0);
+    Sbx__Response *r = response(fd);
+    cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_WELCOME);
+    cr_assert_eq(r->welcome->protocol_version, 1);
+    sbx_ipc_free(&r->base);
+    return fd;
+}
+
+static void load(int fd, const char *file, char id[65])
+{
+    size_t len;
+    uint8_t *bytes = read_file(file, &len);
+    Sbx__Request req;
+    Sbx__LoadModule lm;
+    sbx__request__init(&req);
+    sbx__load_module__init(&lm);
+    lm.source_case = SBX__LOAD_MODULE__SOURCE_INLINE_BYTES;
+    lm.inline_bytes.data = bytes;
+    lm.inline_bytes.len = len;
+    req.body_case = SBX__REQUEST__BODY_LOAD_MODULE;
+    req.load_module = &lm;
+    cr_assert_eq(request(fd, &req, NULL, 0), 0);
+    Sbx__Response *r = response(fd);
+    cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_MODULE_LOADED, "load: %s",
+                 r->body_case == SBX__RESPONSE__BODY_ERROR ? r->error->message : "?");
+    snprintf(id, 65, "%s", r->module_loaded->module_id);
+    sbx_ipc_free(&r->base);
+    free(bytes);
+}
+
+/* Spawns `export` with i32 args; returns the worker id (Spawned). */
+static uint64_t spawn(int fd, const char *id, const char *export, const int32_t *args, size_t n,
+                      uint32_t timeout_ms)
+{
+    Sbx__Request req;
+    Sbx__Spawn sp;
+    Sbx__Value vals[4], *ptrs[4];
+    Sbx__ResourceLimits limits;
+    sbx__request__init(&req);
+    sbx__spawn__init(&sp);
+    sbx__resource_limits__init(&limits);
+    for (size_t i = 0; i < n; i++) {
+        sbx__value__init(&vals[i]);
+        vals[i].v_case = SBX__VALUE__V_I32;
+        vals[i].i32 = args[i];
+        ptrs[i] = &vals[i];
+    }
+    sp.module_id = (char *)id;
+    sp.export_name = (char *)export;
+    sp.n_args = n, sp.args = ptrs;
+    if (timeout_ms) {
+        limits.has_timeout_ms = 1, limits.timeout_ms = timeout_ms;
+        sp.limits = &limits;
+    }
+    req.body_case = SBX__REQUEST__BODY_SPAWN;
+    req.spawn = &sp;
+    cr_assert_eq(request(fd, &req, NULL, 0), 0);
+    Sbx__Response *r = response(fd);
+    cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_SPAWNED, "spawn: %s",
+                 r->body_case == SBX__RESPONSE__BODY_ERROR ? r->error->message : "?");
+    uint64_t w = r->spawned->worker_id;
+    cr_assert(r->spawned->pid > 0);
+    sbx_ipc_free(&r->base);
+    return w;
+}
+
+/* The pushed outcome of the next worker to finish. */
+static Sbx__Response *outcome_event(int fd)
+{
+    Sbx__Response *r = response(fd);
+    cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_EVENT);
+    cr_assert_eq(r->event->body_case, SBX__EVENT__BODY_OUTCOME);
+    return r;
+}
+
+TestSuite(daemon, .init = start_daemon, .fini = stop_daemon, .timeout = 60);
+
+Test(daemon, runs_an_export_and_pushes_its_outcome)
+{
+    int fd = connect_hello();
+    char id[65];
+    load(fd, RUN_WASM, id);
+    cr_assert_eq(strlen(id), 64);
+    int32_t args[] = {2, 40};
+    uint64_t w = spawn(fd, id, "add", args, 2, 0);
+    Sbx__Response *r = outcome_event(fd);
+    Sbx__Outcome *o = r->event->outcome;
+    cr_assert_eq(o->worker_id, w);
+    cr_assert_eq(o->kind_case, SBX__OUTCOME__KIND_EXITED);
+    cr_assert_eq(o->n_results, 1);
+    cr_assert_eq(o->results[0]->i32, 42);
+    cr_assert(o->usage && o->usage->has_wall_us);
+    sbx_ipc_free(&r->base);
+    close(fd);
+}
+
+Test(daemon, a_trap_comes_back_with_its_kind_and_backtrace)
+{
+    int fd = connect_hello();
+    char id[65];
+    load(fd, RUN_WASM, id);
+    int32_t args[] = {1, 0};
+    spawn(fd, id, "div", args, 2, 0);
+    Sbx__Response *r = outcome_event(fd);
+    Sbx__Outcome *o = r->event->outcome;
+    cr_assert_eq(o->kind_case, SBX__OUTCOME__KIND_TRAPPED);
+    cr_assert_eq(o->trapped->kind, SBX__TRAP_KIND__TRAP_INT_DIV_ZERO);
+    cr_assert_str_eq(o->trapped->message, "integer divide by zero");
+    cr_assert_eq(o->trapped->n_frames, 1);
+    cr_assert_str_eq(o->trapped->frames[0]->name, "div");
+    sbx_ipc_free(&r->base);
+    close(fd);
+}
+
+Test(daemon, timeout_and_kill_end_a_spinning_worker)
+{
+    int fd = connect_hello();
+    char id[65];
+    load(fd, RUN_WASM, id);
+    spawn(fd, id, "spin", NULL, 0, 200);
+    Sbx__Response *r = outcome_event(fd);
+    cr_assert_eq(r->event->outcome->kind_case, SBX__OUTCOME__KIND_TIMEOUT);
+    sbx_ipc_free(&r->base);
+
+    uint64_t w = spawn(fd, id, "spin", NULL, 0, 0);
+    Sbx__Request req;
+    Sbx__Kill k;
+    sbx__request__init(&req);
+    sbx__kill__init(&k);
+    k.has_worker_id = 1, k.worker_id = w;
+    req.body_case = SBX__REQUEST__BODY_KILL;
+    req.kill = &k;
+    cr_assert_eq(request(fd, &req, NULL, 0), 0);
+    /* The ack and the outcome, in either order. */
+    bool acked = false, ended = false;
+    for (int i = 0; i < 2; i++) {
+        r = response(fd);
+        if (r->body_case == SBX__RESPONSE__BODY_ACK) acked = true;
+        if (r->body_case == SBX__RESPONSE__BODY_EVENT) {
+            cr_assert_eq(r->event->outcome->kind_case, SBX__OUTCOME__KIND_KILLED);
+            cr_assert(r->event->outcome->killed->by_request);
+            ended = true;
+        }
+        sbx_ipc_free(&r->base);
+    }
+    cr_assert(acked && ended);
+    close(fd);
+}
+
+Test(daemon, many_spawns_in_a_row)
+{
+    int fd = connect_hello();
+    char id[65];
+    load(fd, RUN_WASM, id);
+    for (int i = 0; i < 200; i++) {
+        int32_t args[] = {i, 1};
+        spawn(fd, id, "add", args, 2, 0);
+        Sbx__Response *r = outcome_event(fd);
+        cr_assert_eq(r->event->outcome->kind_case, SBX__OUTCOME__KIND_EXITED);
+        cr_assert_eq(r->event->outcome->results[0]->i32, i + 1);
+        sbx_ipc_free(&r->base);
+    }
+    close(fd);
+}
+
+Test(daemon, bad_requests_get_errors_and_the_daemon_stays_up)
+{
+    int fd = connect_hello();
+    /* Garbage bytes: an error reply naming the problem (or a closed
+     * connection), never a dead daemon. */
+    const char junk[] = "\x08\x01\x12\xff\xff\xff\xff\x0f garbage";
+    sbx_ipc_send_raw(fd, junk, sizeof junk, NULL, 0, 1000);
+    Sbx__Response *r = NULL;
+    int fds[4];
+    size_t nfds = 0;
+    int rc =
+        sbx_ipc_recv(fd, &sbx__response__descriptor, (ProtobufCMessage **)&r, fds, &nfds, 4, 5000);
+    if (rc == 0) {
+        cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_ERROR);
+        sbx_ipc_free(&r->base);
+    }
+    /* An unknown module id. */
+    int32_t args[] = {1, 2};
+    Sbx__Request req;
+    Sbx__Spawn sp;
+    sbx__request__init(&req);
+    sbx__spawn__init(&sp);
+    sp.module_id = "0000000000000000000000000000000000000000000000000000000000000000";
+    sp.export_name = "add";
+    req.body_case = SBX__REQUEST__BODY_SPAWN;
+    req.spawn = &sp;
+    int fd2 = connect_hello();
+    cr_assert_eq(request(fd2, &req, NULL, 0), 0);
+    r = response(fd2);
+    cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_ERROR);
+    cr_assert_eq(r->error->code, SBX__ERROR_CODE__UNKNOWN_MODULE);
+    sbx_ipc_free(&r->base);
+    (void)args;
+    /* A request before Hello. */
+    int fd3 = sbx_ipc_connect(sock_path);
+    cr_assert_eq(request(fd3, &req, NULL, 0), 0);
+    r = response(fd3);
+    cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_ERROR);
+    cr_assert_eq(r->error->code, SBX__ERROR_CODE__NOT_HANDSHAKEN);
+    sbx_ipc_free(&r->base);
+    close(fd);
+    close(fd2);
+    close(fd3);
+    /* Still serving. */
+    int fd4 = connect_hello();
+    close(fd4);
+}
+
+static int zygote_pid(int fd)
+{
+    Sbx__Request req;
+    Sbx__Status st;
+    sbx__request__init(&req);
+    sbx__status__init(&st);
+    req.body_case = SBX__REQUEST__BODY_STATUS;
+    req.status = &st;
+    cr_assert_eq(request(fd, &req, NULL, 0), 0);
+    Sbx__Response *r = response(fd);
+    cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_STATUS);
+    int pid = r->status->zygote_pid;
+    sbx_ipc_free(&r->base);
+    return pid;
+}
+
+Test(daemon, recovers_from_the_zygote_being_killed)
+{
+    int fd = connect_hello();
+    char id[65];
+    load(fd, RUN_WASM, id);
+    int old = zygote_pid(fd);
+    cr_assert(old > 0);
+    kill(old, SIGKILL);
+    int now = old;
+    for (int i = 0; i < 200 && (now == old || now <= 0); i++) {
+        usleep(10000);
+        now = zygote_pid(fd);
+    }
+    cr_assert(now > 0 && now != old, "no new zygote (old %d, now %d)", old, now);
+    usleep(50000); /* the reload of the module into the new zygote */
+    int32_t args[] = {20, 22};
+    spawn(fd, id, "add", args, 2, 0);
+    Sbx__Response *r = outcome_event(fd);
+    cr_assert_eq(r->event->outcome->kind_case, SBX__OUTCOME__KIND_EXITED);
+    cr_assert_eq(r->event->outcome->results[0]->i32, 42);
+    sbx_ipc_free(&r->base);
+    close(fd);
+}
+
+Test(daemon, socket_is_private_and_removed_on_sigterm)
+{
+    struct stat st;
+    cr_assert_eq(stat(sock_path, &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0600);
+    stop_daemon();
+    cr_assert_eq(stat(sock_path, &st), -1);
+    cr_assert_eq(errno, ENOENT);
+}
