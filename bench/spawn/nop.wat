@@ -1,0 +1,2 @@
+;; The trivial module the spawn benchmark runs: an empty export.
+(module (func (export "nop")))
