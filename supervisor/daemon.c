@@ -380,5 +380,21 @@ int sbx_daemon_run(const struct sbx_daemon_config *cfg)
     fprintf(stderr, "sbx serve: shutting down\n");
     shut_down(&d);
     collect_dead_watches();
+    /* Everything left is released (the zygote is gone: no unload needed). */
+    workers_free_all(&d);
+    free(d.pending);
+    while (d.modules) {
+        struct module *m = d.modules;
+        d.modules = m->next;
+        sbx_module_free(m->decoded);
+        free(m->bytes);
+        free(m);
+    }
+    for (size_t i = 0; i < nwatches; i++)
+        free(watches[i]);
+    free(watches);
+    watches = NULL, nwatches = 0;
+    close(d.sigfd);
+    close(d.epfd);
     return 0;
 }

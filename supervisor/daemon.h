@@ -136,5 +136,7 @@ void worker_wait(struct daemon *d, struct conn *c, uint64_t request_id, struct w
 void worker_wait_timeout(struct daemon *d, struct worker *w);
 void workers_conn_closed(struct daemon *d, struct conn *c);
 void workers_zygote_died(struct daemon *d);
+/* At exit: releases every worker record. */
+void workers_free_all(struct daemon *d);
 
 #endif

@@ -326,3 +326,9 @@ void workers_zygote_died(struct daemon *d)
         finish(d, w);
     }
 }
+
+void workers_free_all(struct daemon *d)
+{
+    while (d->workers)
+        forget(d, d->workers);
+}
