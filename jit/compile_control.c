@@ -6,16 +6,6 @@
 
 #include "jit/compile.h"
 
-static const uint8_t one_type[256] = {
-    [SBX_I32] = SBX_I32,
-    [SBX_I64] = SBX_I64,
-    [SBX_F32] = SBX_F32,
-    [SBX_F64] = SBX_F64,
-    [SBX_V128] = SBX_V128,
-    [SBX_FUNCREF] = SBX_FUNCREF,
-    [SBX_EXTERNREF] = SBX_EXTERNREF,
-};
-
 /* After `test r, r` of a popped condition: a flags value meaning "r != 0". */
 static void push_flags_after_test(struct compiler *c)
 {
@@ -54,7 +44,7 @@ static void block_signature(struct compiler *c, const struct sbx_insn *in, const
     *np = *nr = 0;
     *params = *results = NULL;
     if (in->u.block.kind == SBX_BT_VALTYPE) {
-        *results = &one_type[in->u.block.valtype];
+        *results = &sbx_valtype_list[in->u.block.valtype];
         *nr = 1;
     } else if (in->u.block.kind == SBX_BT_INDEX) {
         const struct sbx_functype *ft = &c->m->types[in->u.block.index];

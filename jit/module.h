@@ -239,6 +239,10 @@ const struct sbx_functype *sbx_module_func_type(const struct sbx_module *m, uint
 /* The name the "name" section gives function `func_index`, if any. */
 bool sbx_module_func_name(const struct sbx_module *m, uint32_t func_index, struct sbx_name *out);
 
+/* sbx_valtype_list[t] == t for every value type t: lets one value type be
+ * pointed to as a one-element type list (block types, single results). */
+extern const uint8_t sbx_valtype_list[256];
+
 /* Human names for value and extern kinds ("i32", "func", ...). */
 const char *sbx_valtype_name(uint8_t type);
 const char *sbx_extern_kind_name(uint8_t kind);

@@ -2,6 +2,16 @@
 #include "jit/module.h"
 #include "jit/reader.h"
 
+const uint8_t sbx_valtype_list[256] = {
+    [SBX_I32] = SBX_I32,
+    [SBX_I64] = SBX_I64,
+    [SBX_F32] = SBX_F32,
+    [SBX_F64] = SBX_F64,
+    [SBX_V128] = SBX_V128,
+    [SBX_FUNCREF] = SBX_FUNCREF,
+    [SBX_EXTERNREF] = SBX_EXTERNREF,
+};
+
 const char *sbx_valtype_name(uint8_t type)
 {
     switch (type) {

@@ -39,18 +39,6 @@ struct vstate {
     uint32_t nlocals;
 };
 
-/* Storage so a single value type can be pointed to as a one-element result
- * list: valtype_list[t] == t. */
-static const uint8_t valtype_list[256] = {
-    [SBX_I32] = SBX_I32,
-    [SBX_I64] = SBX_I64,
-    [SBX_F32] = SBX_F32,
-    [SBX_F64] = SBX_F64,
-    [SBX_V128] = SBX_V128,
-    [SBX_FUNCREF] = SBX_FUNCREF,
-    [SBX_EXTERNREF] = SBX_EXTERNREF,
-};
-
 /* Signature letters of opcodes.def to value types. */
 static const uint8_t sig_type[128] = {
     ['i'] = SBX_I32, ['I'] = SBX_I64, ['f'] = SBX_F32, ['F'] = SBX_F64, ['v'] = SBX_V128,
@@ -164,7 +152,7 @@ static int block_type(struct vstate *v, const struct sbx_insn *in, const uint8_t
     switch (in->u.block.kind) {
     case SBX_BT_EMPTY: return 0;
     case SBX_BT_VALTYPE:
-        *results = &valtype_list[in->u.block.valtype];
+        *results = &sbx_valtype_list[in->u.block.valtype];
         *nr = 1;
         return 0;
     default: {

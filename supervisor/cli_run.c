@@ -144,21 +144,32 @@ static int find_export(const struct sbx_module *m, const char *name, uint32_t *f
     return -1;
 }
 
+/* The export to invoke and its type; 0, or the exit status after saying
+ * what is wrong (no such export, wrong number of arguments). */
+static int resolve_export(const char *path, const struct sbx_module *m, const char *name, int nargs,
+                          uint32_t *func, const struct sbx_functype **ft)
+{
+    if (find_export(m, name, func)) {
+        fprintf(stderr, "sbx: %s: no exported function \"%s\"\n", path, name);
+        return CLI_FAILED;
+    }
+    *ft = sbx_module_func_type(m, *func);
+    if ((uint32_t)nargs != (*ft)->nparams) {
+        fprintf(stderr, "sbx: %s: \"%s\" takes %u argument%s, %d given\n", path, name,
+                (*ft)->nparams, (*ft)->nparams == 1 ? "" : "s", nargs);
+        return CLI_USAGE;
+    }
+    return 0;
+}
+
 static int run_loaded(const char *path, struct cli_loaded *l, const struct run_opts *o, int nargs,
                       char **args)
 {
     const struct sbx_module *m = l->module;
     uint32_t func;
-    if (find_export(m, o->invoke, &func)) {
-        fprintf(stderr, "sbx: %s: no exported function \"%s\"\n", path, o->invoke);
-        return CLI_FAILED;
-    }
-    const struct sbx_functype *ft = sbx_module_func_type(m, func);
-    if ((uint32_t)nargs != ft->nparams) {
-        fprintf(stderr, "sbx: %s: \"%s\" takes %u argument%s, %d given\n", path, o->invoke,
-                ft->nparams, ft->nparams == 1 ? "" : "s", nargs);
-        return CLI_USAGE;
-    }
+    const struct sbx_functype *ft;
+    int bad = resolve_export(path, m, o->invoke, nargs, &func, &ft);
+    if (bad) return bad;
     union sbx_val *argv = calloc(ft->nparams + 1, sizeof(*argv));
     union sbx_val *res = calloc(ft->nresults + 1, sizeof(*res));
     int status = CLI_FAILED;
@@ -283,16 +294,9 @@ static int run_isolated(const char *path, struct cli_loaded *l, const struct run
 {
     const struct sbx_module *m = l->module;
     uint32_t func;
-    if (find_export(m, o->invoke, &func)) {
-        fprintf(stderr, "sbx: %s: no exported function \"%s\"\n", path, o->invoke);
-        return CLI_FAILED;
-    }
-    const struct sbx_functype *ft = sbx_module_func_type(m, func);
-    if ((uint32_t)nargs != ft->nparams) {
-        fprintf(stderr, "sbx: %s: \"%s\" takes %u argument%s, %d given\n", path, o->invoke,
-                ft->nparams, ft->nparams == 1 ? "" : "s", nargs);
-        return CLI_USAGE;
-    }
+    const struct sbx_functype *ft;
+    int bad = resolve_export(path, m, o->invoke, nargs, &func, &ft);
+    if (bad) return bad;
     Sbx__Value vals[ft->nparams + 1];
     Sbx__Value *ptrs[ft->nparams + 1];
     for (uint32_t i = 0; i < ft->nparams; i++) {

@@ -275,15 +275,7 @@ static void handle_load(struct daemon *d, struct conn *c, uint64_t id, const Sbx
     Sbx__ControlRequest req;
     Sbx__LoadIntoZygote load;
     Sbx__MemfdRef ref;
-    sbx__control_request__init(&req);
-    sbx__load_into_zygote__init(&load);
-    sbx__memfd_ref__init(&ref);
-    ref.has_fd_index = 1, ref.fd_index = 0;
-    ref.has_size = 1, ref.size = len;
-    load.module_id = m->id;
-    load.module = &ref;
-    req.body_case = SBX__CONTROL_REQUEST__BODY_LOAD;
-    req.load = &load;
+    sbx_ctl_load_init(&req, &load, &ref, m->id, len);
     struct ctl_pending p = {.conn = c, .request_id = id, .module = m};
     if (ctl_send(d, &req, &memfd, 1, &p)) {
         send_error(d, c, id, SBX__ERROR_CODE__INTERNAL, "cannot reach the zygote");

@@ -121,6 +121,20 @@ void sbx_zygote_client_stop(struct sbx_zygote_client *z)
     z->pid = -1;
 }
 
+void sbx_ctl_load_init(Sbx__ControlRequest *req, Sbx__LoadIntoZygote *load, Sbx__MemfdRef *ref,
+                       const char *module_id, uint64_t len)
+{
+    sbx__control_request__init(req);
+    sbx__load_into_zygote__init(load);
+    sbx__memfd_ref__init(ref);
+    ref->has_fd_index = 1, ref->fd_index = 0;
+    ref->has_size = 1, ref->size = len;
+    load->module_id = (char *)module_id;
+    load->module = ref;
+    req->body_case = SBX__CONTROL_REQUEST__BODY_LOAD;
+    req->load = load;
+}
+
 int sbx_zygote_client_load(struct sbx_zygote_client *z, const char *module_id, const uint8_t *bytes,
                            size_t len, char *err, size_t errsz)
 {
@@ -132,16 +146,8 @@ int sbx_zygote_client_load(struct sbx_zygote_client *z, const char *module_id, c
     Sbx__ControlRequest req;
     Sbx__LoadIntoZygote load;
     Sbx__MemfdRef ref;
-    sbx__control_request__init(&req);
-    sbx__load_into_zygote__init(&load);
-    sbx__memfd_ref__init(&ref);
-    ref.has_fd_index = 1, ref.fd_index = 0;
-    ref.has_size = 1, ref.size = len;
-    load.module_id = (char *)module_id;
-    load.module = &ref;
+    sbx_ctl_load_init(&req, &load, &ref, module_id, len);
     req.has_id = 1, req.id = z->next_id++;
-    req.body_case = SBX__CONTROL_REQUEST__BODY_LOAD;
-    req.load = &load;
     int rc = sbx_ipc_send(z->ctl, &req.base, &memfd, 1, CONTROL_TIMEOUT_MS);
     close(memfd);
     if (rc) {

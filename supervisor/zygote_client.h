@@ -30,6 +30,12 @@ void sbx_zygote_client_stop(struct sbx_zygote_client *z);
 /* The lowercase hex SHA-256 of `bytes`: a module's id. `out` holds 65. */
 void sbx_module_id(const uint8_t *bytes, size_t len, char out[65]);
 
+/* Fills a LoadIntoZygote control request for `len` module bytes that
+ * travel as the message's first fd. The request keeps pointers to `load`,
+ * `ref` and `module_id`. */
+void sbx_ctl_load_init(Sbx__ControlRequest *req, Sbx__LoadIntoZygote *load, Sbx__MemfdRef *ref,
+                       const char *module_id, uint64_t len);
+
 /* Loads a module into the zygote (bytes travel as a sealed memfd). */
 int sbx_zygote_client_load(struct sbx_zygote_client *z, const char *module_id, const uint8_t *bytes,
                            size_t len, char *err, size_t errsz);
