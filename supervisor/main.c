@@ -31,7 +31,9 @@ static void usage(FILE *f)
     for (size_t i = 0; i < NSUBCOMMANDS; i++)
         fprintf(f, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
     fputs("\n  -h, --help     show this help (or `sbx COMMAND --help`)\n"
-          "  -V, --version  show the version\n",
+          "  -V, --version  show the version\n"
+          "  --connect PATH COMMAND ...  talk to a running `sbx serve` (status, load,\n"
+          "                 unload, run, wait, kill; `sbx --connect PATH` for help)\n",
           f);
 }
 
@@ -46,6 +48,7 @@ int main(int argc, char **argv)
         usage(stdout);
         return CLI_OK;
     }
+    if (strcmp(cmd, "--connect") == 0) return cli_connect(argc - 2, argv + 2);
     if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
         printf("sbx %s\n", SBX_VERSION);
         return CLI_OK;

@@ -359,3 +359,28 @@ Test(daemon, socket_is_private_and_removed_on_sigterm)
     cr_assert_eq(stat(sock_path, &st), -1);
     cr_assert_eq(errno, ENOENT);
 }
+
+/* `sbx --connect PATH run ...`: the command line through the client
+ * library, against the same daemon. */
+static int connect_cli(const char *args, char *out, size_t outsz)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s --connect %s %s 2>&1", SBX_EXE, sock_path, args);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    size_t n = fread(out, 1, outsz - 1, p);
+    out[n] = 0;
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+Test(daemon, command_line_client_runs_and_reports)
+{
+    char out[4096];
+    cr_assert_eq(connect_cli("run --invoke add " RUN_WASM " 40 2", out, sizeof out), 0, "%s", out);
+    cr_assert_str_eq(out, "42\n");
+    cr_assert_eq(connect_cli("run --invoke div " RUN_WASM " 1 0", out, sizeof out), 134, "%s", out);
+    cr_assert(strstr(out, "wasm trap: integer divide by zero"), "%s", out);
+    cr_assert_eq(connect_cli("status", out, sizeof out), 0, "%s", out);
+    cr_assert(strstr(out, "spawns 2, exited 1, trapped 1"), "%s", out);
+}
