@@ -33,10 +33,9 @@ int sbx_ipc_decode_request(const void *buf, size_t len, size_t nfds, Sbx__Reques
                            struct sbx_ipc_reject *why);
 
 /* What a server calls on a readable client socket: receives one Request
- * (at most SBX_IPC_MAX_FDS fds; `fds` has room for that many), validates it, and either hands over the
- * request and its fds or closes the fds and fills *why with the error to
- * send back (after which -EPIPE and transport errors mean: drop the
- * connection). */
+ * (at most SBX_IPC_MAX_FDS fds; `fds` has room for that many), validates it, and either hands over
+ * the request and its fds or closes the fds and fills *why with the error to send back (after which
+ * -EPIPE and transport errors mean: drop the connection). */
 int sbx_ipc_recv_request(int fd, Sbx__Request **out, int *fds, size_t *nfds, int timeout_ms,
                          struct sbx_ipc_reject *why);
 

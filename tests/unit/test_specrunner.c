@@ -79,10 +79,9 @@ Test(specrunner, counts_every_kind)
     cr_assert_eq(t.skipped, 4);
     cr_assert_eq(t.skipped_exec, 3);
     cr_assert_eq(t.skipped_text, 1);
-    cr_assert(
-        strstr(out, "t.json: 2 passed, 0 failed, 4 skipped (3 need execution, 1 text-format, "
-                    "0 SIMD)\n"),
-        "%s", out);
+    cr_assert(strstr(out, "t.json: 2 passed, 0 failed, 4 skipped (3 need execution, 1 text-format, "
+                          "0 SIMD)\n"),
+              "%s", out);
     free(out);
 }
 
