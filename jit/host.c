@@ -95,8 +95,7 @@ bool sbx_funcref_is_host(const struct sbx_funcref *ref)
 }
 
 /* Reads slot values into vals (8 bytes per value) and back. */
-static void slots_to_vals(const uint64_t *slots, union sbx_val *vals, const uint8_t *types,
-                          uint32_t n)
+void sbx_slots_to_vals(const uint64_t *slots, union sbx_val *vals, const uint8_t *types, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++) {
         memset(&vals[i], 0, sizeof(vals[i]));
@@ -107,8 +106,7 @@ static void slots_to_vals(const uint64_t *slots, union sbx_val *vals, const uint
     }
 }
 
-static void vals_to_slots(const union sbx_val *vals, uint64_t *slots, const uint8_t *types,
-                          uint32_t n)
+void sbx_vals_to_slots(const union sbx_val *vals, uint64_t *slots, const uint8_t *types, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++)
         slots[i] = (types[i] == SBX_I32 || types[i] == SBX_F32) ? vals[i].i32 : vals[i].i64;
@@ -142,7 +140,7 @@ void sbx_host_dispatch(struct sbx_host_func *f, uint64_t *area, uintptr_t caller
      * host reserve. */
     union sbx_val vals[f->type.nparams + 1];
     union sbx_val outs[f->type.nresults + 1];
-    slots_to_vals(area, vals, f->type.params, f->type.nparams);
+    sbx_slots_to_vals(area, vals, f->type.params, f->type.nparams);
     memset(outs, 0, f->type.nresults * sizeof(outs[0]));
     pending.code = SBX_TRAP_NONE;
     if (f->fn(f->env, &caller, vals, outs) != 0) {
@@ -151,5 +149,5 @@ void sbx_host_dispatch(struct sbx_host_func *f, uint64_t *area, uintptr_t caller
         act->trap->exit_code = pending.exit_code;
         sbx_trap_unwind(code, pending.message, ret_pc, caller_fp);
     }
-    vals_to_slots(outs, area, f->type.results, f->type.nresults);
+    sbx_vals_to_slots(outs, area, f->type.results, f->type.nresults);
 }

@@ -291,14 +291,8 @@ int sbx_instance_export_at(struct sbx_instance *inst, uint32_t index, struct sbx
 int sbx_instance_export(struct sbx_instance *inst, const char *name, struct sbx_extern *ext)
 {
     if (!inst || !name) return -ENOENT;
-    size_t len = strlen(name);
-    const struct sbx_module *m = inst->m;
-    for (uint32_t i = 0; i < m->nexports; i++) {
-        const struct sbx_name *n = &m->exports[i].name;
-        if (n->len == len && !memcmp(n->ptr, name, len))
-            return sbx_instance_export_at(inst, i, ext);
-    }
-    return -ENOENT;
+    const struct sbx_export *e = sbx_module_export(inst->m, name);
+    return e ? sbx_instance_export_at(inst, (uint32_t)(e - inst->m->exports), ext) : -ENOENT;
 }
 
 int sbx_instance_call(struct sbx_instance *inst, uint32_t func_index, const union sbx_val *args,

@@ -61,6 +61,13 @@ static inline const struct sbx_compiled *sbx_instance_compiled(const void *inst)
 int sbx_invoke(struct sbx_funcref *ref, const struct sbx_functype *type, const union sbx_val *args,
                union sbx_val *results, size_t stack_size, struct sbx_trap *trap);
 
+/* Values to and from the 8-byte slots of the calling convention (i32 and
+ * f32 in the low half, zero-extended). host.c. */
+void sbx_vals_to_slots(const union sbx_val *vals, uint64_t *slots, const uint8_t *types,
+                       uint32_t n);
+void sbx_slots_to_vals(const uint64_t *slots, union sbx_val *vals, const uint8_t *types,
+                       uint32_t n);
+
 /* True if `ref` is a host function's funcref. */
 bool sbx_funcref_is_host(const struct sbx_funcref *ref);
 

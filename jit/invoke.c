@@ -141,9 +141,7 @@ int sbx_invoke(struct sbx_funcref *ref, const struct sbx_functype *type, const u
         set_trap(trap, SBX_TRAP_HOST, "out of memory");
         return -1;
     }
-    for (uint32_t i = 0; i < type->nparams; i++)
-        slots[i] =
-            (type->params[i] == SBX_I32 || type->params[i] == SBX_F32) ? args[i].i32 : args[i].i64;
+    sbx_vals_to_slots(args, slots, type->params, type->nparams);
     uint64_t ret[2] = {0, 0};
     memset(trap, 0, sizeof(*trap));
 
@@ -176,13 +174,7 @@ int sbx_invoke(struct sbx_funcref *ref, const struct sbx_functype *type, const u
             else
                 results[0].i64 = ret[0];
         } else {
-            for (uint32_t i = 0; i < type->nresults; i++) {
-                memset(&results[i], 0, sizeof(results[i]));
-                if (type->results[i] == SBX_I32 || type->results[i] == SBX_F32)
-                    results[i].i32 = (uint32_t)slots[i];
-                else
-                    results[i].i64 = slots[i];
-            }
+            sbx_slots_to_vals(slots, results, type->results, type->nresults);
         }
     }
     free(slots);

@@ -236,6 +236,10 @@ void sbx_module_free(struct sbx_module *m);
 /* The function type of function `func_index` (must be < m->nfuncs). */
 const struct sbx_functype *sbx_module_func_type(const struct sbx_module *m, uint32_t func_index);
 
+/* The export named `name` (export names are unique in a valid module), or
+ * NULL. */
+const struct sbx_export *sbx_module_export(const struct sbx_module *m, const char *name);
+
 /* The name the "name" section gives function `func_index`, if any. */
 bool sbx_module_func_name(const struct sbx_module *m, uint32_t func_index, struct sbx_name *out);
 

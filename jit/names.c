@@ -1,4 +1,6 @@
 /* Printable names of value types and extern kinds, for tools and messages. */
+#include <string.h>
+
 #include "jit/module.h"
 #include "jit/reader.h"
 
@@ -69,4 +71,14 @@ bool sbx_module_func_name(const struct sbx_module *m, uint32_t func_index, struc
         r.p = next;
     }
     return false;
+}
+
+const struct sbx_export *sbx_module_export(const struct sbx_module *m, const char *name)
+{
+    size_t len = strlen(name);
+    for (uint32_t i = 0; i < m->nexports; i++) {
+        const struct sbx_export *e = &m->exports[i];
+        if (e->name.len == len && !memcmp(e->name.ptr, name, len)) return e;
+    }
+    return NULL;
 }

@@ -133,15 +133,10 @@ static void print_trap(const char *path, const struct sbx_module *m, const struc
 
 static int find_export(const struct sbx_module *m, const char *name, uint32_t *func)
 {
-    size_t len = strlen(name);
-    for (uint32_t i = 0; i < m->nexports; i++) {
-        const struct sbx_export *e = &m->exports[i];
-        if (e->kind == SBX_EXTERN_FUNC && e->name.len == len && !memcmp(e->name.ptr, name, len)) {
-            *func = e->index;
-            return 0;
-        }
-    }
-    return -1;
+    const struct sbx_export *e = sbx_module_export(m, name);
+    if (!e || e->kind != SBX_EXTERN_FUNC) return -1;
+    *func = e->index;
+    return 0;
 }
 
 /* The export to invoke and its type; 0, or the exit status after saying

@@ -320,12 +320,9 @@ static void handle_spawn(struct daemon *d, struct conn *c, uint64_t id, const Sb
     }
     const char *export_name = sp->export_name ? sp->export_name : "_start";
     const struct sbx_module *mod = m->decoded;
-    const struct sbx_functype *type = NULL;
-    for (uint32_t i = 0; i < mod->nexports; i++)
-        if (mod->exports[i].kind == SBX_EXTERN_FUNC &&
-            mod->exports[i].name.len == strlen(export_name) &&
-            !memcmp(mod->exports[i].name.ptr, export_name, mod->exports[i].name.len))
-            type = sbx_module_func_type(mod, mod->exports[i].index);
+    const struct sbx_export *e = sbx_module_export(mod, export_name);
+    const struct sbx_functype *type =
+        e && e->kind == SBX_EXTERN_FUNC ? sbx_module_func_type(mod, e->index) : NULL;
     if (!type) {
         send_error(d, c, id, SBX__ERROR_CODE__BAD_REQUEST, "no exported function \"%s\"",
                    export_name);
