@@ -128,7 +128,7 @@ void reload_context(struct compiler *c)
 }
 
 /* Fuel and epoch checks, at function entry and loop headers. */
-static void emit_interrupt_checks(struct compiler *c)
+void emit_interrupt_checks(struct compiler *c)
 {
     if (c->opts->fuel) {
         x64_alu_mi(c->cb, X64_SUB, 64, x64_mem(REG_VMCTX, SBX_VMCTX_FUEL), 1);
@@ -140,12 +140,6 @@ static void emit_interrupt_checks(struct compiler *c)
         x64_alu_rm(c->cb, X64_CMP, 64, REG_SCRATCH, x64_mem(REG_VMCTX, SBX_VMCTX_EPOCH_DEADLINE));
         x64_jcc(c->cb, X64_CC_AE, trap_label(c, SBX_TRAP_INTERRUPTED));
     }
-}
-
-int emit_loop_header_checks(struct compiler *c)
-{
-    emit_interrupt_checks(c);
-    return 0;
 }
 
 static void emit_prologue(struct compiler *c, uint32_t ndeclared)

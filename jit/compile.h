@@ -233,7 +233,8 @@ int compile_parametric(struct compiler *c, const struct sbx_insn *in);
 
 /* Pushes a value that sits in its canonical spill slot. */
 int push_stack(struct compiler *c, uint8_t type);
-int emit_loop_header_checks(struct compiler *c);
+/* Fuel and epoch checks (when compiled in): function entries, loop headers. */
+void emit_interrupt_checks(struct compiler *c);
 
 /* Emits the epilogue: results from the stack top to rax/xmm0 or the area. */
 int emit_return(struct compiler *c);

@@ -323,7 +323,8 @@ int compile_control(struct compiler *c, const struct sbx_insn *in)
         spill_all(c);
         if (push_cframe(c, SBX_OP_LOOP, params, np, results, nr)) return -1;
         cb_bind(c->cb, c->ctrl[c->nctrl - 1].label);
-        return emit_loop_header_checks(c);
+        emit_interrupt_checks(c);
+        return 0;
     case SBX_OP_IF: {
         block_signature(c, in, &params, &np, &results, &nr);
         enum x64_cc cc;

@@ -36,25 +36,23 @@ uint64_t daemon_now_us(void)
 }
 
 /* Each watched fd carries a small heap record naming what it is for; the
- * record is freed when the fd is unwatched. */
-static struct watch **watches;
-static size_t nwatches;
+ * record is freed after the fd is unwatched (collect_dead_watches). */
 
 int daemon_watch(struct daemon *d, int fd, enum ev_kind kind, void *ptr)
 {
     struct watch *w = malloc(sizeof(*w));
     if (!w) return -ENOMEM;
     *w = (struct watch){.kind = kind, .ptr = ptr, .fd = fd};
-    struct watch **p = realloc(watches, (nwatches + 1) * sizeof(*p));
+    struct watch **p = realloc(d->watches, (d->nwatches + 1) * sizeof(*p));
     if (!p) {
         free(w);
         return -ENOMEM;
     }
-    watches = p;
-    watches[nwatches++] = w;
+    d->watches = p;
+    d->watches[d->nwatches++] = w;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
     if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev)) {
-        nwatches--;
+        d->nwatches--;
         free(w);
         return -errno;
     }
@@ -64,25 +62,25 @@ int daemon_watch(struct daemon *d, int fd, enum ev_kind kind, void *ptr)
 void daemon_unwatch(struct daemon *d, int fd)
 {
     epoll_ctl(d->epfd, EPOLL_CTL_DEL, fd, NULL);
-    for (size_t i = 0; i < nwatches; i++)
-        if (watches[i]->fd == fd) {
+    for (size_t i = 0; i < d->nwatches; i++)
+        if (d->watches[i]->fd == fd) {
             /* Events already fetched may still point here: mark, free later. */
-            watches[i]->kind = (enum ev_kind) - 1;
-            watches[i]->fd = -1;
+            d->watches[i]->kind = (enum ev_kind) - 1;
+            d->watches[i]->fd = -1;
             return;
         }
 }
 
-static void collect_dead_watches(void)
+static void collect_dead_watches(struct daemon *d)
 {
     size_t k = 0;
-    for (size_t i = 0; i < nwatches; i++) {
-        if (watches[i]->fd < 0)
-            free(watches[i]);
+    for (size_t i = 0; i < d->nwatches; i++) {
+        if (d->watches[i]->fd < 0)
+            free(d->watches[i]);
         else
-            watches[k++] = watches[i];
+            d->watches[k++] = d->watches[i];
     }
-    nwatches = k;
+    d->nwatches = k;
 }
 
 struct module *find_module(struct daemon *d, const char *id)
@@ -367,11 +365,11 @@ int sbx_daemon_run(const struct sbx_daemon_config *cfg)
             default: break; /* unwatched while this batch was pending */
             }
         }
-        collect_dead_watches();
+        collect_dead_watches(&d);
     }
     fprintf(stderr, "sbx serve: shutting down\n");
     shut_down(&d);
-    collect_dead_watches();
+    collect_dead_watches(&d);
     /* Everything left is released (the zygote is gone: no unload needed). */
     workers_free_all(&d);
     free(d.pending);
@@ -382,10 +380,10 @@ int sbx_daemon_run(const struct sbx_daemon_config *cfg)
         free(m->bytes);
         free(m);
     }
-    for (size_t i = 0; i < nwatches; i++)
-        free(watches[i]);
-    free(watches);
-    watches = NULL, nwatches = 0;
+    for (size_t i = 0; i < d.nwatches; i++)
+        free(d.watches[i]);
+    free(d.watches);
+    d.watches = NULL, d.nwatches = 0;
     close(d.sigfd);
     close(d.epfd);
     return 0;

@@ -36,7 +36,7 @@ struct module {
     struct module *next;
 };
 
-struct pending_load; /* a LoadModule waiting for the zygote's ack */
+struct watch;
 
 struct conn {
     int fd;
@@ -86,6 +86,8 @@ struct daemon {
     uint64_t start_us;
     bool stopping;
     Sbx__Counters counters;
+    struct watch **watches; /* what each epoll registration is for */
+    size_t nwatches;
     /* Control requests in flight: id -> what waits on the reply. */
     struct ctl_pending {
         uint64_t ctl_id;

@@ -51,9 +51,9 @@ static void forget(struct daemon *d, struct worker *w)
 
 /* Fills `o` from what is known about a finished worker; pointers in `o`
  * point into `w` or into the storage given. */
-static void build_outcome(struct daemon *d, struct worker *w, Sbx__Outcome *o, Sbx__Exited *exited,
-                          Sbx__Killed *killed, Sbx__TimedOut *timed_out, Sbx__InternalError *ie,
-                          char *text, size_t textsz)
+static void build_outcome(struct daemon *d, struct worker *w, Sbx__Outcome *o, Sbx__Killed *killed,
+                          Sbx__TimedOut *timed_out, Sbx__InternalError *ie, char *text,
+                          size_t textsz)
 {
     sbx__outcome__init(o);
     o->has_worker_id = 1, o->worker_id = w->id;
@@ -112,7 +112,6 @@ static void build_outcome(struct daemon *d, struct worker *w, Sbx__Outcome *o, S
         d->counters.internal_errors++;
         return;
     default:
-        sbx__exited__init(exited);
         snprintf(text, textsz, "unexpected report");
         sbx__internal_error__init(ie);
         ie->message = text;
@@ -130,12 +129,11 @@ static void deliver(struct daemon *d, struct worker *w)
     struct conn *to = w->waiter ? w->waiter : w->owner;
     if (!to) return; /* detached, nobody waiting: kept for a Wait */
     Sbx__Outcome o;
-    Sbx__Exited exited;
     Sbx__Killed killed;
     Sbx__TimedOut timed_out;
     Sbx__InternalError ie;
     char text[256];
-    build_outcome(d, w, &o, &exited, &killed, &timed_out, &ie, text, sizeof text);
+    build_outcome(d, w, &o, &killed, &timed_out, &ie, text, sizeof text);
     Sbx__Response r;
     Sbx__Event ev;
     sbx__response__init(&r);
