@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,8 @@ struct module_entry {
     char id[SBX_IPC_MODULE_ID_LEN + 1];
     uint8_t *bytes;
     struct sbx_module *module;
-    struct sbx_compiled *compiled;
+    struct sbx_compiled *compiled;      /* without fuel metering */
+    struct sbx_compiled *compiled_fuel; /* with it, made on the first spawn that sets fuel */
     struct module_entry *next;
 };
 
@@ -58,6 +60,10 @@ static void free_module(struct zygote *z, struct module_entry *e)
     /* Slots that still map the image go back to plain reservations first. */
     sbx_pool_purge_module(z->pool, (uint64_t)(uintptr_t)e->compiled, NULL, NULL);
     sbx_compiled_free(e->compiled);
+    if (e->compiled_fuel) {
+        sbx_pool_purge_module(z->pool, (uint64_t)(uintptr_t)e->compiled_fuel, NULL, NULL);
+        sbx_compiled_free(e->compiled_fuel);
+    }
     sbx_module_free(e->module);
     free(e->bytes);
     free(e);
@@ -128,9 +134,9 @@ static void handle_load(struct zygote *z, uint64_t id, const Sbx__LoadIntoZygote
     struct sbx_error err;
     e->bytes = bytes;
     e->module = sbx_module_load(bytes, size, &err);
-    /* Fuel metering is compiled in; a spawn without a fuel limit runs with
-     * an effectively infinite budget. */
-    struct sbx_compile_options opts = {.fuel = true};
+    /* Unmetered: metering costs every loop iteration, so the metered
+     * variant is compiled only when a spawn asks for fuel (handle_fork). */
+    struct sbx_compile_options opts = {0};
     if (e->module) e->compiled = sbx_compile(e->module, &opts, &err);
     if (!e->module || !e->compiled) {
         char msg[SBX_ERROR_MSG_MAX + 64];
@@ -176,9 +182,20 @@ static void handle_fork(struct zygote *z, uint64_t id, const Sbx__ForkWorker *re
         }
         z->workers = p, z->workers_cap = cap;
     }
+    /* Compiled here, before the fork, so later workers inherit it too. */
+    bool fuel = req->limits && req->limits->has_fuel && req->limits->fuel > 0;
+    if (fuel && !e->compiled_fuel) {
+        struct sbx_compile_options opts = {.fuel = true};
+        struct sbx_error err;
+        e->compiled_fuel = sbx_compile(e->module, &opts, &err);
+        if (!e->compiled_fuel) {
+            reply_error(z, id, SBX__ERROR_CODE__INTERNAL, "cannot compile with fuel: %s", err.msg);
+            return;
+        }
+    }
     struct sbx_worker_spec spec = {
         .module = e->module,
-        .compiled = e->compiled,
+        .compiled = fuel ? e->compiled_fuel : e->compiled,
         .pool = z->pool,
         .req = req,
         .stdio = {-1, -1, -1},
