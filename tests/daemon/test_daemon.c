@@ -2,6 +2,7 @@
  * driven with the wire protocol (proto/sbx.proto through ipc/), from
  * outside, the way any client would. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -383,4 +384,65 @@ Test(daemon, command_line_client_runs_and_reports)
     cr_assert(strstr(out, "wasm trap: integer divide by zero"), "%s", out);
     cr_assert_eq(connect_cli("status", out, sizeof out), 0, "%s", out);
     cr_assert(strstr(out, "spawns 2, exited 1, trapped 1"), "%s", out);
+}
+
+/* The worker gives up every fd but its stdio and report channel (0-3)
+ * before running wasm, and is the zygote's child: checked from outside,
+ * on a live worker, through /proc. */
+static bool only_fds_0_to_3(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd", pid);
+    DIR *d = opendir(path);
+    if (!d) return false;
+    bool ok = true;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.' && atoi(e->d_name) > 3) ok = false;
+    closedir(d);
+    return ok;
+}
+
+Test(daemon, a_live_worker_holds_only_its_own_fds)
+{
+    int fd = connect_hello();
+    char id[65];
+    load(fd, RUN_WASM, id);
+    int zygote = zygote_pid(fd);
+    uint64_t w = 0;
+    Sbx__Request req;
+    Sbx__Spawn sp;
+    sbx__request__init(&req);
+    sbx__spawn__init(&sp);
+    sp.module_id = id, sp.export_name = "spin";
+    req.body_case = SBX__REQUEST__BODY_SPAWN, req.spawn = &sp;
+    cr_assert_eq(request(fd, &req, NULL, 0), 0);
+    Sbx__Response *r = response(fd);
+    cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_SPAWNED);
+    pid_t pid = r->spawned->pid;
+    w = r->spawned->worker_id;
+    sbx_ipc_free(&r->base);
+    /* The fds close after instantiation: give the worker a moment. */
+    bool ok = false;
+    for (int i = 0; i < 100 && !ok; i++) {
+        ok = only_fds_0_to_3(pid);
+        if (!ok) usleep(10000);
+    }
+    cr_assert(ok, "worker %d holds fds beyond 0-3", pid);
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    FILE *f = fopen(path, "r");
+    cr_assert(f);
+    int ppid = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "PPid: %d", &ppid) == 1) break;
+    fclose(f);
+    cr_assert_eq(ppid, zygote, "the worker's parent is %d, the zygote %d", ppid, zygote);
+    Sbx__Kill k;
+    sbx__request__init(&req);
+    sbx__kill__init(&k);
+    k.has_worker_id = 1, k.worker_id = w;
+    req.body_case = SBX__REQUEST__BODY_KILL, req.kill = &k;
+    cr_assert_eq(request(fd, &req, NULL, 0), 0);
+    close(fd);
 }
