@@ -19,6 +19,12 @@ for p in $PACKAGES; do
     fi
 done
 
+# node runs the differential tests (tests/diff) and the benchmarks' peer;
+# machines that already have one (Node.js 20 here) keep it.
+if ! command -v node >/dev/null 2>&1; then
+    missing="$missing nodejs"
+fi
+
 if [ -z "$missing" ]; then
     exit 0
 fi
