@@ -389,7 +389,7 @@ int cli_run(int argc, char **argv)
     }
     /* The zygote comes first, before any byte of the module is read. */
     struct sbx_zygote_client z;
-    struct sbx_zygote_config zcfg = {.slots = 4, .max_memory_bytes = o.max_memory};
+    struct sbx_zygote_config zcfg = {.slots = 4, .max_memory_bytes = o.max_memory, .strategy = -1};
     char err[512];
     if (sbx_zygote_client_start(&z, &zcfg, err, sizeof err)) {
         fprintf(stderr, "sbx: cannot start the zygote: %s\n", err);

@@ -1,9 +1,11 @@
 /* `sbx serve --socket PATH`: runs the daemon (supervisor/daemon.c). */
 #include <grp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "memimg/config.h"
 #include "supervisor/cli.h"
 #include "supervisor/daemon.h"
 
@@ -16,13 +18,33 @@ static void serve_usage(FILE *f)
           "  --group NAME        also let this group connect (socket mode 0660)\n"
           "  --max-workers N     refuse spawns beyond N live workers (default 64)\n"
           "  --slots N           linear-memory slots of the zygote's pool (default 100)\n"
+          "  --slot-strategy S   how freed slots are reused: reuse-affinity (default),\n"
+          "                      next-available or random (docs/memimg.md)\n"
           "SIGTERM or SIGINT stops it: workers are killed and the socket removed.\n",
           f);
 }
 
+/* The memimg strategies by their documented names. */
+static bool parse_strategy(const char *name, int *out)
+{
+    static const struct {
+        const char *name;
+        enum sbx_pool_strategy s;
+    } names[] = {{"reuse-affinity", SBX_POOL_REUSE_AFFINITY},
+                 {"next-available", SBX_POOL_NEXT_AVAILABLE},
+                 {"random", SBX_POOL_RANDOM}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(name, names[i].name)) {
+            *out = (int)names[i].s;
+            return true;
+        }
+    return false;
+}
+
 int cli_serve(int argc, char **argv)
 {
-    struct sbx_daemon_config cfg = {.group = (gid_t)-1, .max_workers = 64, .slots = 100};
+    struct sbx_daemon_config cfg = {
+        .group = (gid_t)-1, .max_workers = 64, .slots = 100, .strategy = -1};
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -43,6 +65,7 @@ int cli_serve(int argc, char **argv)
                    (cfg.max_workers = (uint32_t)strtoul(val, &end, 10)) > 0 && !*end) {
         } else if (!strcmp(a, "--slots") && val &&
                    (cfg.slots = (uint32_t)strtoul(val, &end, 10)) > 0 && !*end) {
+        } else if (!strcmp(a, "--slot-strategy") && val && parse_strategy(val, &cfg.strategy)) {
         } else {
             fprintf(stderr, "sbx serve: bad option or value: %s\n", a);
             serve_usage(stderr);

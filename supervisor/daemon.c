@@ -185,7 +185,7 @@ static void handle_ctl_reply(struct daemon *d, Sbx__ControlReply *rep, int *fds,
 
 static int start_zygote(struct daemon *d)
 {
-    struct sbx_zygote_config zcfg = {.slots = d->cfg->slots};
+    struct sbx_zygote_config zcfg = {.slots = d->cfg->slots, .strategy = d->cfg->strategy};
     char err[256];
     int rc = sbx_zygote_client_start(&d->zygote, &zcfg, err, sizeof err);
     if (rc) {

@@ -18,6 +18,7 @@ struct sbx_daemon_config {
     gid_t group; /* (gid_t)-1: socket mode 0600, owner only */
     uint32_t max_workers;
     uint32_t slots;
+    int strategy; /* enum sbx_pool_strategy, or -1 for the default */
 };
 
 /* Runs until SIGTERM/SIGINT; returns the exit status. Messages about the

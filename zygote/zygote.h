@@ -14,6 +14,7 @@
 struct sbx_zygote_config {
     uint32_t slots;            /* linear-memory slots of the zygote's pool */
     uint64_t max_memory_bytes; /* per linear memory; 0: the pool's default */
+    int strategy;              /* enum sbx_pool_strategy; -1: the pool's default */
 };
 
 /* Runs the zygote on control channel `ctl` until the supervisor closes it,

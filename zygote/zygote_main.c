@@ -319,6 +319,7 @@ _Noreturn void sbx_zygote_main(int ctl, const struct sbx_zygote_config *cfg)
     sbx_pool_config_default(&pcfg);
     if (cfg && cfg->slots) pcfg.slot_count = cfg->slots;
     if (cfg && cfg->max_memory_bytes) pcfg.max_memory_bytes = cfg->max_memory_bytes;
+    if (cfg && cfg->strategy >= 0) pcfg.strategy = (enum sbx_pool_strategy)cfg->strategy;
     int rc = z.sigfd < 0 ? -errno : sbx_pool_create(&pcfg, &z.pool);
 
     Sbx__ControlReply ready;
