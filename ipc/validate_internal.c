@@ -20,7 +20,10 @@ static int v_fork(struct vctx *v, const Sbx__ForkWorker *m)
     if (!rc) rc = v_argv_env(v, m->n_argv, m->argv, m->n_env, m->env);
     if (!rc) rc = v_stdio(v, m->n_stdio, m->stdio, "fork.stdio");
     if (!rc) rc = v_limits(v, m->limits, "fork.limits");
-    if (!rc) rc = v_string(v, m->export_name, SBX_IPC_MAX_EXPORT_NAME, true, "fork.export_name");
+    /* Empty only for a keep-alive reactor: nothing but _initialize to run. */
+    bool reactor = m->has_keep_alive && m->keep_alive && m->export_name && !*m->export_name;
+    if (!rc && !reactor)
+        rc = v_string(v, m->export_name, SBX_IPC_MAX_EXPORT_NAME, true, "fork.export_name");
     if (!rc) rc = v_values(v, m->n_args, m->args, "fork.args");
     if (!rc)
         rc = v_fd_index(v, m->has_channel_fd_index, m->channel_fd_index, "fork.channel_fd_index");
@@ -127,7 +130,8 @@ int sbx_ipc_validate_from_worker(const Sbx__FromWorker *msg, size_t nfds,
     int rc = v_no_unknown_fields(v, &msg->base);
     if (rc) return rc;
     switch (msg->body_case) {
-    case SBX__FROM_WORKER__BODY_RUNNING: rc = 0; break;
+    case SBX__FROM_WORKER__BODY_RUNNING:
+    case SBX__FROM_WORKER__BODY_IDLE: rc = 0; break;
     case SBX__FROM_WORKER__BODY_REPORT: rc = v_report(v, msg->report); break;
     case SBX__FROM_WORKER__BODY_CALL_RESULT: {
         const Sbx__CallResult *r = msg->call_result;

@@ -72,6 +72,16 @@ struct worker {
     int wait_timer;
     const struct module *module;
     const struct sbx_functype *type; /* of the export, for results */
+    uid_t uid;                       /* of the spawning connection: who may use it */
+    /* Keep-alive instances: idle once the start export returned; at most
+     * one Call in flight, answered to `caller` (NULL if it went away). */
+    bool keep_alive, idle, metered;
+    uint32_t timeout_ms;      /* the spawn's, for each call; 0: none */
+    uint32_t call_timeout_ms; /* the call in flight's */
+    uint32_t armed_ms;        /* the timeout last armed: the limit a timeout hit */
+    bool calling;
+    struct conn *caller;
+    uint64_t call_request, call_id;
     struct worker *next;
 };
 
@@ -137,6 +147,18 @@ void worker_kill(struct daemon *d, struct worker *w, bool by_request);
 void worker_wait(struct daemon *d, struct conn *c, uint64_t request_id, struct worker *w,
                  const Sbx__Wait *wait);
 void worker_wait_timeout(struct daemon *d, struct worker *w);
+/* Arms (ms > 0) or disarms (0) the worker's timeout. */
+void worker_arm_timeout(struct daemon *d, struct worker *w, uint32_t ms);
+/* May connection c use worker w (Wait, Kill, Call)? */
+bool worker_usable_by(const struct worker *w, const struct conn *c);
+
+/* Calls into keep-alive workers (daemon_calls.c). */
+void worker_call(struct daemon *d, struct conn *c, uint64_t request_id, struct worker *w,
+                 const Sbx__Call *call);
+void worker_call_result(struct daemon *d, struct worker *w, Sbx__FromWorker *msg);
+void worker_idle(struct daemon *d, struct worker *w);
+/* The worker ended or its caller went away with a call in flight. */
+void worker_call_abandoned(struct daemon *d, struct worker *w, const char *why);
 void workers_conn_closed(struct daemon *d, struct conn *c);
 void workers_zygote_died(struct daemon *d);
 /* At exit: releases every worker record. */

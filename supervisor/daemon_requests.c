@@ -307,11 +307,6 @@ static void handle_spawn(struct daemon *d, struct conn *c, uint64_t id, const Sb
         send_error(d, c, id, SBX__ERROR_CODE__UNKNOWN_MODULE, "no module %s", sp->module_id);
         return;
     }
-    if (sp->has_keep_alive && sp->keep_alive) {
-        send_error(d, c, id, SBX__ERROR_CODE__UNSUPPORTED,
-                   "keep-alive instances are not supported yet");
-        return;
-    }
     if (d->live_workers >= d->cfg->max_workers) {
         d->counters.refused_busy++;
         send_error(d, c, id, SBX__ERROR_CODE__BUSY, "%u workers are running (the maximum)",
@@ -321,8 +316,16 @@ static void handle_spawn(struct daemon *d, struct conn *c, uint64_t id, const Sb
     const char *export_name = sp->export_name ? sp->export_name : "_start";
     const struct sbx_module *mod = m->decoded;
     const struct sbx_export *e = sbx_module_export(mod, export_name);
+    bool keep_alive = sp->has_keep_alive && sp->keep_alive;
+    /* A keep-alive spawn of a module without `_start` (a reactor) runs
+     * `_initialize` if there is one: the worker gets an empty name. */
+    static const struct sbx_functype nothing;
     const struct sbx_functype *type =
         e && e->kind == SBX_EXTERN_FUNC ? sbx_module_func_type(mod, e->index) : NULL;
+    if (!e && keep_alive && !strcmp(export_name, "_start")) {
+        export_name = "";
+        type = &nothing;
+    }
     if (!type) {
         send_error(d, c, id, SBX__ERROR_CODE__BAD_REQUEST, "no exported function \"%s\"",
                    export_name);
@@ -349,6 +352,10 @@ static void handle_spawn(struct daemon *d, struct conn *c, uint64_t id, const Sb
     w->spawn_request = id;
     w->module = m;
     w->type = type;
+    w->uid = c->uid;
+    w->keep_alive = keep_alive;
+    w->metered = sp->limits && sp->limits->has_fuel && sp->limits->fuel > 0;
+    w->timeout_ms = sp->limits && sp->limits->has_timeout_ms ? sp->limits->timeout_ms : 0;
     sbx__usage__init(&w->usage);
     w->next = d->workers;
     d->workers = w;
@@ -379,6 +386,7 @@ static void handle_spawn(struct daemon *d, struct conn *c, uint64_t id, const Sb
     fw.module_id = m->id;
     fw.export_name = (char *)export_name;
     fw.n_args = sp->n_args, fw.args = sp->args;
+    fw.has_keep_alive = 1, fw.keep_alive = keep_alive;
     fw.n_argv = sp->n_argv, fw.argv = sp->argv;
     fw.n_env = sp->n_env, fw.env = sp->env;
     if (sp->limits) limits = *sp->limits;
@@ -386,16 +394,7 @@ static void handle_spawn(struct daemon *d, struct conn *c, uint64_t id, const Sb
     fw.limits = &limits;
     req.body_case = SBX__CONTROL_REQUEST__BODY_FORK;
     req.fork = &fw;
-    if (sp->limits && sp->limits->has_timeout_ms) {
-        w->timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-        struct itimerspec its = {
-            .it_value = {.tv_sec = sp->limits->timeout_ms / 1000,
-                         .tv_nsec = (long)(sp->limits->timeout_ms % 1000) * 1000000}};
-        if (w->timer >= 0) {
-            timerfd_settime(w->timer, 0, &its, NULL);
-            daemon_watch(d, w->timer, EV_TIMER, w);
-        }
-    }
+    worker_arm_timeout(d, w, w->timeout_ms);
     struct ctl_pending p = {.worker = w};
     int rc = ctl_send(d, &req, cfds, nfds, &p);
     close(ch[1]);
@@ -430,6 +429,26 @@ static void handle_status(struct daemon *d, struct conn *c, uint64_t id)
     r.body_case = SBX__RESPONSE__BODY_STATUS;
     r.status = &st;
     send_response(d, c, &r);
+}
+
+/* The worker a request names, if it exists and c may use it; otherwise
+ * the error is sent and NULL returned. Workers belong to the uid that
+ * spawned them (root may use any). */
+static struct worker *usable_worker(struct daemon *d, struct conn *c, uint64_t id,
+                                    uint64_t worker_id)
+{
+    struct worker *w = find_worker(d, worker_id);
+    if (!w) {
+        send_error(d, c, id, SBX__ERROR_CODE__UNKNOWN_WORKER, "no worker %llu",
+                   (unsigned long long)worker_id);
+        return NULL;
+    }
+    if (!worker_usable_by(w, c)) {
+        send_error(d, c, id, SBX__ERROR_CODE__PERMISSION_DENIED,
+                   "worker %llu belongs to another user", (unsigned long long)worker_id);
+        return NULL;
+    }
+    return w;
 }
 
 static void dispatch(struct daemon *d, struct conn *c, Sbx__Request *req, const int *fds)
@@ -471,30 +490,24 @@ static void dispatch(struct daemon *d, struct conn *c, Sbx__Request *req, const 
         return;
     case SBX__REQUEST__BODY_SPAWN: handle_spawn(d, c, id, req->spawn, fds); return;
     case SBX__REQUEST__BODY_WAIT: {
-        struct worker *w = find_worker(d, req->wait->worker_id);
-        if (!w) {
-            send_error(d, c, id, SBX__ERROR_CODE__UNKNOWN_WORKER, "no worker %llu",
-                       (unsigned long long)req->wait->worker_id);
-            return;
-        }
-        worker_wait(d, c, id, w, req->wait);
+        struct worker *w = usable_worker(d, c, id, req->wait->worker_id);
+        if (w) worker_wait(d, c, id, w, req->wait);
         return;
     }
     case SBX__REQUEST__BODY_KILL: {
-        struct worker *w = find_worker(d, req->kill->worker_id);
-        if (!w) {
-            send_error(d, c, id, SBX__ERROR_CODE__UNKNOWN_WORKER, "no worker %llu",
-                       (unsigned long long)req->kill->worker_id);
-            return;
-        }
+        struct worker *w = usable_worker(d, c, id, req->kill->worker_id);
+        if (!w) return;
         if (w->state != W_DONE) worker_kill(d, w, true);
         send_ack(d, c, id);
         return;
     }
-    case SBX__REQUEST__BODY_STATUS: handle_status(d, c, id); return;
-    default:
-        send_error(d, c, id, SBX__ERROR_CODE__UNSUPPORTED, "Call is not supported yet");
+    case SBX__REQUEST__BODY_CALL: {
+        struct worker *w = usable_worker(d, c, id, req->call->worker_id);
+        if (w) worker_call(d, c, id, w, req->call);
         return;
+    }
+    case SBX__REQUEST__BODY_STATUS: handle_status(d, c, id); return;
+    default: send_error(d, c, id, SBX__ERROR_CODE__BAD_REQUEST, "unknown request"); return;
     }
 }
 

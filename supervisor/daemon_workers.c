@@ -62,6 +62,7 @@ static void build_outcome(struct daemon *d, struct worker *w, Sbx__Outcome *o, S
     bool clean = WIFEXITED(w->wait_status) && WEXITSTATUS(w->wait_status) == 0;
     if (w->timed_out) {
         sbx__timed_out__init(timed_out);
+        timed_out->has_timeout_ms = 1, timed_out->timeout_ms = w->armed_ms;
         o->kind_case = SBX__OUTCOME__KIND_TIMEOUT;
         o->timeout = timed_out;
         d->counters.timeouts++;
@@ -155,6 +156,7 @@ static void deliver(struct daemon *d, struct worker *w)
 
 static void finish(struct daemon *d, struct worker *w)
 {
+    worker_call_abandoned(d, w, "ended");
     if (w->state != W_DONE) d->live_workers--;
     w->state = W_DONE;
     close_fd(d, &w->timer);
@@ -210,11 +212,17 @@ void worker_channel_event(struct daemon *d, struct worker *w)
         }
         if (rc) continue;
         struct sbx_ipc_reject why;
-        if (!sbx_ipc_validate_from_worker(msg, nfds, &why) &&
-            msg->body_case == SBX__FROM_WORKER__BODY_REPORT && !w->report) {
+        if (sbx_ipc_validate_from_worker(msg, nfds, &why)) {
+            sbx_ipc_free(&msg->base);
+            worker_kill(d, w, false); /* garbage: the worker is not behaving */
+            continue;
+        }
+        if (msg->body_case == SBX__FROM_WORKER__BODY_REPORT && !w->report) {
             w->report = msg; /* the first report counts */
             continue;
         }
+        if (msg->body_case == SBX__FROM_WORKER__BODY_IDLE && w->keep_alive) worker_idle(d, w);
+        if (msg->body_case == SBX__FROM_WORKER__BODY_CALL_RESULT) worker_call_result(d, w, msg);
         sbx_ipc_free(&msg->base);
     }
 }
@@ -282,6 +290,24 @@ void worker_wait(struct daemon *d, struct conn *c, uint64_t request_id, struct w
     }
 }
 
+void worker_arm_timeout(struct daemon *d, struct worker *w, uint32_t ms)
+{
+    close_fd(d, &w->timer);
+    if (!ms) return;
+    w->armed_ms = ms;
+    w->timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (w->timer < 0) return;
+    struct itimerspec its = {
+        .it_value = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000}};
+    timerfd_settime(w->timer, 0, &its, NULL);
+    daemon_watch(d, w->timer, EV_TIMER, w);
+}
+
+bool worker_usable_by(const struct worker *w, const struct conn *c)
+{
+    return c->uid == w->uid || c->uid == 0;
+}
+
 void worker_wait_timeout(struct daemon *d, struct worker *w)
 {
     close_fd(d, &w->wait_timer);
@@ -299,6 +325,7 @@ void workers_conn_closed(struct daemon *d, struct conn *c)
             w->waiter = NULL;
             close_fd(d, &w->wait_timer);
         }
+        if (w->caller == c) w->caller = NULL; /* its result goes nowhere */
         if (w->owner != c) continue;
         w->owner = NULL; /* its outcome has no one to go to */
         if (w->state == W_DONE)

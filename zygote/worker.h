@@ -27,4 +27,9 @@ struct sbx_worker_spec {
 /* Runs in the child right after fork. Never returns. */
 _Noreturn void sbx_worker_main(const struct sbx_worker_spec *w);
 
+/* A keep-alive worker whose start export returned: says it is idle, then
+ * serves ToWorker calls until stopped (worker_calls.c). `spawn_fuel` > 0 is
+ * the fuel each call starts with unless the call sets its own. */
+_Noreturn void sbx_worker_serve_calls(struct sbx_instance *inst, int64_t spawn_fuel);
+
 #endif

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "tests/client/fake_server.h" /* count_fds */
+#include "tests/client/real_daemon.h"
 
 /* (module
  *   (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)
@@ -29,53 +30,7 @@ static const unsigned char module[] = {
     0x00, 0x20, 0x01, 0x6d, 0x0b, 0x07, 0x00, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b, 0x0e, 0x00,
     0x20, 0x00, 0x44, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xe0, 0x3f, 0xa2, 0x0b};
 
-static char dir[64], sock[128];
-static pid_t daemon_pid;
-
-static void start_daemon(void)
-{
-    snprintf(dir, sizeof(dir), "/tmp/sbx-client-daemon-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-    snprintf(sock, sizeof(sock), "%s/sock", dir);
-    daemon_pid = fork();
-    cr_assert_geq(daemon_pid, 0);
-    if (daemon_pid == 0) {
-        execl(SBX_BINARY, "sbx", "serve", "--socket", sock, (char *)NULL);
-        _exit(127);
-    }
-    /* Up when the socket exists (it is bound before the loop starts). */
-    struct stat st;
-    for (int i = 0; i < 500 && stat(sock, &st) != 0; i++) {
-        struct timespec ts = {0, 10 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    cr_assert_eq(stat(sock, &st), 0, "sbx serve did not create %s", sock);
-}
-
-static void stop_daemon(void)
-{
-    if (daemon_pid > 0) {
-        kill(daemon_pid, SIGTERM);
-        int status;
-        waitpid(daemon_pid, &status, 0);
-        daemon_pid = 0;
-    }
-    if (sock[0]) unlink(sock);
-    if (dir[0]) rmdir(dir);
-    sock[0] = dir[0] = '\0';
-}
-
 TestSuite(daemon, .init = start_daemon, .fini = stop_daemon, .timeout = 60);
-
-static struct sbx_client *connect_or_fail(void)
-{
-    struct sbx_client *c;
-    struct sbx_client_error err;
-    int rc = sbx_connect(sock, "libsbx-test", &c, &err);
-    cr_assert_eq(rc, 0, "%d %s", rc, err.message);
-    cr_assert_eq(sbx_set_request_timeout(c, 20000), 0);
-    return c;
-}
 
 static void spawn_export(struct sbx_client *c, const char *id, const char *name,
                          const struct sbx_value *args, size_t nargs, uint32_t timeout_ms,
@@ -186,11 +141,6 @@ Test(daemon, keep_alive_calls)
     o.nargs = 2;
     o.keep_alive = true;
     int rc = sbx_spawn(c, id, &o, &wid, NULL, &err);
-    if (rc == -EOPNOTSUPP) {
-        sbx_disconnect(c);
-        stop_daemon(); /* .fini does not run after a skip */
-        cr_skip_test("the daemon does not support keep-alive yet: %s", err.message);
-    }
     cr_assert_eq(rc, 0, "%d %s", rc, err.message);
     for (int i = 0; i < 3; i++) {
         a[0].u.i32 = i * 100;

@@ -1,0 +1,122 @@
+/* The worker's side of reporting: every way a run ends becomes one
+ * WorkerReport on the channel, then an exit status that says whether a
+ * report was sent (the supervisor trusts a report only with that status). */
+#include "zygote/worker_report.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+#include "ipc/msg.h"
+#include "zygote/values.h"
+#include "zygote/worker.h"
+
+void worker_send(Sbx__FromWorker *msg)
+{
+    sbx_ipc_send(SBX_WORKER_CHANNEL_FD, &msg->base, NULL, 0, 5000);
+}
+
+static _Noreturn void send_report(Sbx__WorkerReport *report)
+{
+    Sbx__FromWorker msg;
+    sbx__from_worker__init(&msg);
+    msg.body_case = SBX__FROM_WORKER__BODY_REPORT;
+    msg.report = report;
+    worker_send(&msg);
+    _exit(SBX_WORKER_EXIT_REPORTED);
+}
+
+_Noreturn void worker_fail(const char *what, const char *detail)
+{
+    char text[512];
+    snprintf(text, sizeof text, "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
+    Sbx__InternalError ie;
+    sbx__internal_error__init(&ie);
+    ie.message = text;
+    Sbx__WorkerReport report;
+    sbx__worker_report__init(&report);
+    report.kind_case = SBX__WORKER_REPORT__KIND_INTERNAL_ERROR;
+    report.internal_error = &ie;
+    Sbx__FromWorker msg;
+    sbx__from_worker__init(&msg);
+    msg.body_case = SBX__FROM_WORKER__BODY_REPORT;
+    msg.report = &report;
+    worker_send(&msg);
+    _exit(SBX_WORKER_EXIT_FAILED);
+}
+
+void worker_results_to_proto(const struct sbx_functype *ft, const union sbx_val *res,
+                             Sbx__Value *vals, Sbx__Value **ptrs)
+{
+    for (uint32_t i = 0; i < ft->nresults; i++) {
+        sbx_value_to_proto(ft->results[i], &res[i], &vals[i]);
+        ptrs[i] = &vals[i];
+    }
+}
+
+_Noreturn void worker_report_returned(const struct sbx_functype *ft, const union sbx_val *res)
+{
+    Sbx__Exited exited;
+    sbx__exited__init(&exited);
+    exited.has_code = 1;
+    exited.code = 0;
+    Sbx__Value vals[ft->nresults + 1];
+    Sbx__Value *ptrs[ft->nresults + 1];
+    worker_results_to_proto(ft, res, vals, ptrs);
+    Sbx__WorkerReport report;
+    sbx__worker_report__init(&report);
+    report.kind_case = SBX__WORKER_REPORT__KIND_EXITED;
+    report.exited = &exited;
+    report.n_results = ft->nresults;
+    report.results = ptrs;
+    send_report(&report);
+}
+
+void worker_trap_to_proto(const struct sbx_module *m, const struct sbx_trap *t,
+                          struct worker_trap_proto *out)
+{
+    sbx__trap__init(&out->trap);
+    out->trap.has_kind = 1;
+    out->trap.kind = sbx_trap_kind_to_proto(t->code);
+    out->trap.message = (char *)t->message;
+    for (uint32_t i = 0; i < t->nframes; i++) {
+        Sbx__Frame *f = &out->frames[i];
+        sbx__frame__init(f);
+        f->has_function_index = 1;
+        f->function_index = t->frames[i];
+        struct sbx_name n;
+        if (sbx_module_func_name(m, t->frames[i], &n)) {
+            snprintf(out->names[i], sizeof out->names[i], "%.*s", (int)n.len, n.ptr);
+            f->name = out->names[i];
+        }
+        out->ptrs[i] = f;
+    }
+    out->trap.n_frames = t->nframes;
+    out->trap.frames = out->ptrs;
+}
+
+_Noreturn void worker_report_trap(const struct sbx_module *m, const struct sbx_trap *t)
+{
+    Sbx__WorkerReport report;
+    sbx__worker_report__init(&report);
+    if (t->code == SBX_TRAP_EXIT) { /* proc_exit: an exit, not a trap */
+        Sbx__Exited exited;
+        sbx__exited__init(&exited);
+        exited.has_code = 1;
+        exited.code = t->exit_code;
+        report.kind_case = SBX__WORKER_REPORT__KIND_EXITED;
+        report.exited = &exited;
+        send_report(&report);
+    }
+    if (t->code == SBX_TRAP_OUT_OF_FUEL) {
+        Sbx__FuelExhausted fuel;
+        sbx__fuel_exhausted__init(&fuel);
+        report.kind_case = SBX__WORKER_REPORT__KIND_FUEL_EXHAUSTED;
+        report.fuel_exhausted = &fuel;
+        send_report(&report);
+    }
+    struct worker_trap_proto tp;
+    worker_trap_to_proto(m, t, &tp);
+    report.kind_case = SBX__WORKER_REPORT__KIND_TRAPPED;
+    report.trapped = &tp.trap;
+    send_report(&report);
+}
