@@ -22,6 +22,11 @@ static void connect_usage(FILE *f)
           "  unload ID                             drop this client's reference (detached loads)\n"
           "  run [--invoke NAME] [--fuel N] [--timeout MS] FILE [ARGS...]\n"
           "                                        load, spawn, wait; prints the results\n"
+          "  spawn [--keep-alive] [--invoke NAME] [--fuel N] [--timeout MS] FILE [ARGS...]\n"
+          "                                        start a detached worker (stdio /dev/null);\n"
+          "                                        prints its id\n"
+          "  call WORKER NAME [TYPE:]VALUE...      call an export of a keep-alive worker;\n"
+          "                                        TYPE is i32 (default), i64, f32 or f64\n"
           "  wait WORKER                           wait for a detached worker's outcome\n"
           "  kill WORKER                           kill a worker\n",
           f);
@@ -134,7 +139,8 @@ static int cmd_status(struct sbx_client *c, int argc, char **argv)
     return CLI_OK;
 }
 
-static int cmd_run(struct sbx_client *c, int argc, char **argv)
+/* `run` spawns and waits; `spawn` (detached) prints the worker id. */
+static int cmd_run(struct sbx_client *c, int argc, char **argv, bool detached)
 {
     struct sbx_spawn_options opts;
     sbx_spawn_options_init(&opts);
@@ -147,9 +153,12 @@ static int cmd_run(struct sbx_client *c, int argc, char **argv)
             opts.fuel = strtoull(argv[i + 1], NULL, 0);
         else if (!strcmp(argv[i], "--timeout"))
             opts.timeout_ms = (uint32_t)strtoul(argv[i + 1], NULL, 0);
+        else if (detached && !strcmp(argv[i], "--keep-alive"))
+            opts.keep_alive = true, i--; /* takes no value */
         else
             break;
     }
+    opts.detach = detached;
     if (i >= argc) {
         connect_usage(stderr);
         return CLI_USAGE;
@@ -166,6 +175,10 @@ static int cmd_run(struct sbx_client *c, int argc, char **argv)
             ex = &info->exports[k];
     int status = CLI_FAILED;
     struct sbx_value *args = calloc((size_t)(argc - i) + 1, sizeof(*args));
+    if (!ex && opts.keep_alive && !strcmp(opts.export_name, "_start") && argc == i) {
+        static const struct sbx_item reactor; /* no _start: the server runs _initialize */
+        ex = &reactor;
+    }
     if (!ex) {
         fprintf(stderr, "sbx: %s: no exported function \"%s\"\n", file, opts.export_name);
         goto out;
@@ -184,11 +197,18 @@ static int cmd_run(struct sbx_client *c, int argc, char **argv)
             goto out;
         }
     opts.args = args, opts.nargs = ex->nparams;
-    opts.stdin_fd = 0, opts.stdout_fd = 1, opts.stderr_fd = 2;
+    /* A detached worker outlives this command: holding its stdio (often a
+     * pipe to a script) would keep that open, so it gets /dev/null. */
+    if (!detached) opts.stdin_fd = 0, opts.stdout_fd = 1, opts.stderr_fd = 2;
     uint64_t worker;
     int pid;
     if (sbx_spawn(c, id, &opts, &worker, &pid, &err)) {
         status = fail(file, &err);
+        goto out;
+    }
+    if (detached) {
+        printf("%" PRIu64 "\n", worker);
+        status = CLI_OK;
         goto out;
     }
     struct sbx_outcome o;
@@ -202,6 +222,54 @@ out:
     free(args);
     sbx_module_info_free(info);
     return status;
+}
+
+/* "i64:5" -> an i64; a bare value is an i32. */
+static int parse_typed_value(const char *s, struct sbx_value *v)
+{
+    static const struct {
+        const char *prefix;
+        enum sbx_type type;
+    } types[] = {{"i32:", SBX_TYPE_I32},
+                 {"i64:", SBX_TYPE_I64},
+                 {"f32:", SBX_TYPE_F32},
+                 {"f64:", SBX_TYPE_F64}};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (!strncmp(s, types[i].prefix, 4)) return parse_value(s + 4, types[i].type, v);
+    return parse_value(s, SBX_TYPE_I32, v);
+}
+
+static int cmd_call(struct sbx_client *c, int argc, char **argv)
+{
+    char *end;
+    uint64_t worker = strtoull(argv[0], &end, 0);
+    if (*end || end == argv[0]) {
+        fprintf(stderr, "sbx: call: \"%s\" is not a worker id\n", argv[0]);
+        return CLI_USAGE;
+    }
+    const char *name = argv[1];
+    size_t nargs = (size_t)argc - 2;
+    struct sbx_value args[nargs + 1];
+    for (size_t i = 0; i < nargs; i++)
+        if (parse_typed_value(argv[2 + i], &args[i])) {
+            fprintf(stderr, "sbx: call: argument %zu (\"%s\") is not a TYPE:VALUE\n", i + 1,
+                    argv[2 + i]);
+            return CLI_USAGE;
+        }
+    struct sbx_value res[16];
+    size_t nres;
+    bool trapped;
+    struct sbx_trap trap;
+    struct sbx_client_error err;
+    if (sbx_call(c, worker, name, args, nargs, NULL, res, 16, &nres, &trapped, &trap, &err))
+        return fail(name, &err);
+    if (trapped) {
+        fprintf(stderr, "sbx: %s: wasm trap: %s\n", name, trap.message);
+        return CLI_TRAPPED;
+    }
+    for (size_t i = 0; i < nres && i < 16; i++)
+        print_value(&res[i]);
+    return CLI_OK;
 }
 
 int cli_connect(int argc, char **argv)
@@ -225,8 +293,8 @@ int cli_connect(int argc, char **argv)
                                                                 : (puts(id), CLI_OK);
     } else if (!strcmp(cmd, "unload") && argc == 1) {
         status = sbx_unload(c, argv[0], true, &err) ? fail(argv[0], &err) : CLI_OK;
-    } else if (!strcmp(cmd, "run")) {
-        status = cmd_run(c, argc, argv);
+    } else if (!strcmp(cmd, "run") || !strcmp(cmd, "spawn")) {
+        status = cmd_run(c, argc, argv, !strcmp(cmd, "spawn"));
     } else if ((!strcmp(cmd, "wait") || !strcmp(cmd, "kill")) && argc == 1) {
         uint64_t w = strtoull(argv[0], NULL, 0);
         struct sbx_outcome o;
@@ -235,9 +303,8 @@ int cli_connect(int argc, char **argv)
         else
             status =
                 sbx_wait(c, w, -1, &o, &err) ? fail(argv[0], &err) : print_outcome(argv[0], &o);
-    } else if (!strcmp(cmd, "call")) {
-        fprintf(stderr, "sbx: call: keep-alive instances are not supported by the daemon yet\n");
-        status = CLI_FAILED;
+    } else if (!strcmp(cmd, "call") && argc >= 2) {
+        status = cmd_call(c, argc, argv);
     } else {
         connect_usage(stderr);
     }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tests/client/fake_server.h"
@@ -202,4 +203,44 @@ Test(keep_alive, calls_refused_where_they_make_no_sense)
     cr_assert_eq(err.code, SBX_ERROR_WRONG_STATE, "%d %s", rc, err.message);
     kill_and_wait(c, wid, SBX_OUTCOME_KILLED);
     sbx_disconnect(c);
+}
+
+/* Runs `sbx --connect SOCK ARGS` and returns its exit status; stdout and
+ * stderr together go to out. */
+static int cli(const char *args, char *out, size_t outsz)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s --connect %s %s 2>&1", SBX_BINARY, sock, args);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    size_t n = fread(out, 1, outsz - 1, p);
+    out[n] = 0;
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+Test(keep_alive, from_the_command_line)
+{
+    char out[4096], args[512];
+    cr_assert_eq(cli("spawn --keep-alive --timeout 10000 " KEEP_ALIVE_WASM, out, sizeof out), 0,
+                 "%s", out);
+    char *end;
+    unsigned long long wid = strtoull(out, &end, 10);
+    cr_assert(wid > 0 && *end == '\n', "a worker id: %s", out);
+    snprintf(args, sizeof args, "call %llu bump", wid);
+    cr_assert_eq(cli(args, out, sizeof out), 0, "%s", out);
+    cr_assert_str_eq(out, "42\n", "state kept across separate clients");
+    cr_assert_eq(cli(args, out, sizeof out), 0, "%s", out);
+    cr_assert_str_eq(out, "43\n");
+    snprintf(args, sizeof args, "call %llu scale i64:4 f64:0.25", wid);
+    cr_assert_eq(cli(args, out, sizeof out), 0, "%s", out);
+    cr_assert_str_eq(out, "1\n");
+    snprintf(args, sizeof args, "call %llu scale 4 f64:0.25", wid);
+    cr_assert_eq(cli(args, out, sizeof out), 1, "%s", out);
+    cr_assert(strstr(out, "BAD_REQUEST"), "%s", out);
+    snprintf(args, sizeof args, "kill %llu", wid);
+    cr_assert_eq(cli(args, out, sizeof out), 0, "%s", out);
+    snprintf(args, sizeof args, "wait %llu", wid);
+    cr_assert_eq(cli(args, out, sizeof out), 128 + 9, "%s", out);
+    cr_assert(strstr(out, "killed by signal 9 (on request)"), "%s", out);
 }
