@@ -130,7 +130,6 @@ int sbx_ipc_validate_from_worker(const Sbx__FromWorker *msg, size_t nfds,
     int rc = v_no_unknown_fields(v, &msg->base);
     if (rc) return rc;
     switch (msg->body_case) {
-    case SBX__FROM_WORKER__BODY_RUNNING:
     case SBX__FROM_WORKER__BODY_IDLE: rc = 0; break;
     case SBX__FROM_WORKER__BODY_REPORT: rc = v_report(v, msg->report); break;
     case SBX__FROM_WORKER__BODY_CALL_RESULT: {

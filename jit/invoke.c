@@ -93,6 +93,13 @@ static int get_thread_stack(size_t usable, uintptr_t *lo, uintptr_t *hi)
     return 0;
 }
 
+int sbx_runtime_prepare_thread(size_t stack_size)
+{
+    int e = sbx_signals_init();
+    uintptr_t lo, hi;
+    return e ? e : get_thread_stack(stack_size ? stack_size : SBX_DEFAULT_WASM_STACK, &lo, &hi);
+}
+
 static void set_trap(struct sbx_trap *trap, int code, const char *msg)
 {
     memset(trap, 0, sizeof(*trap));

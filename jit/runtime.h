@@ -9,6 +9,7 @@
 #define SBX_JIT_RUNTIME_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "jit/error.h"
@@ -163,6 +164,13 @@ void sbx_instance_set_fuel(struct sbx_instance *inst, int64_t fuel);
 int64_t sbx_instance_fuel(const struct sbx_instance *inst);
 void sbx_instance_set_epoch(struct sbx_instance *inst, const volatile uint64_t *epoch,
                             uint64_t deadline);
+
+/* Sets up the calling thread for wasm calls ahead of time: the trap
+ * handlers, its alternate signal stack and a wasm stack for calls with
+ * `stack_size` (0: the default). Optional; a process that forks workers
+ * calls it once so that every worker inherits all three instead of making
+ * them. Returns 0 or -errno. */
+int sbx_runtime_prepare_thread(size_t stack_size);
 
 struct sbx_memory *sbx_instance_memory(struct sbx_instance *inst);
 const struct sbx_module *sbx_instance_module(const struct sbx_instance *inst);

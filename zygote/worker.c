@@ -52,12 +52,11 @@ static int close_other_fds(void)
     return -errno;
 }
 
-/* Dispositions and the signal mask come back to their defaults; the trap
- * handler is installed again by the first call into wasm. */
-static void reset_signals(void)
+/* The zygote blocks SIGCHLD for its signalfd; the worker blocks nothing.
+ * Dispositions need no reset: the zygote set them to the defaults plus the
+ * trap handlers (zygote_main.c), and the worker inherits exactly that. */
+static void unblock_signals(void)
 {
-    for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -81,7 +80,7 @@ _Noreturn void sbx_worker_main(const struct sbx_worker_spec *w)
      *    report to. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != w->zygote_pid)
         _exit(SBX_WORKER_EXIT_FAILED);
-    reset_signals();
+    unblock_signals();
 
     /* 3. The instance: code is mapped already (inherited from the zygote);
      *    this maps the memory image into a slot. Done before the fds close,
@@ -132,13 +131,6 @@ _Noreturn void sbx_worker_main(const struct sbx_worker_spec *w)
         fuel = req->limits->fuel > INT64_MAX ? INT64_MAX : (int64_t)req->limits->fuel;
     if (fuel) sbx_instance_set_fuel(inst, fuel);
 
-    Sbx__FromWorker running;
-    sbx__from_worker__init(&running);
-    Sbx__Ack ack;
-    sbx__ack__init(&ack);
-    running.body_case = SBX__FROM_WORKER__BODY_RUNNING;
-    running.running = &ack;
-    worker_send(&running);
     if (!run) sbx_worker_serve_calls(inst, fuel);
 
     if (sbx_instance_call(inst, func, args, results, &trap)) worker_report_trap(w->module, &trap);

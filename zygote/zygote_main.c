@@ -309,6 +309,12 @@ _Noreturn void sbx_zygote_main(int ctl, const struct sbx_zygote_config *cfg)
     /* The zygote must not outlive the supervisor. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     prctl(PR_SET_NAME, "sbx-zygote");
+    /* Default dispositions, whatever the supervisor had; then what every
+     * worker needs for wasm (trap handlers, alternate signal stack, wasm
+     * stack) made once here and inherited by fork. */
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+    int prep = sbx_runtime_prepare_thread(0);
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
@@ -320,7 +326,7 @@ _Noreturn void sbx_zygote_main(int ctl, const struct sbx_zygote_config *cfg)
     if (cfg && cfg->slots) pcfg.slot_count = cfg->slots;
     if (cfg && cfg->max_memory_bytes) pcfg.max_memory_bytes = cfg->max_memory_bytes;
     if (cfg && cfg->strategy >= 0) pcfg.strategy = (enum sbx_pool_strategy)cfg->strategy;
-    int rc = z.sigfd < 0 ? -errno : sbx_pool_create(&pcfg, &z.pool);
+    int rc = z.sigfd < 0 ? -errno : prep ? prep : sbx_pool_create(&pcfg, &z.pool);
 
     Sbx__ControlReply ready;
     Sbx__ZygoteReady body;

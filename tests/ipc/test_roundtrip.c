@@ -639,8 +639,8 @@ Test(roundtrip, worker_channel)
     struct sbx_ipc_reject why;
     Sbx__FromWorker fw;
     sbx__from_worker__init(&fw);
-    fw.body_case = SBX__FROM_WORKER__BODY_RUNNING;
-    fw.running = &ack;
+    fw.body_case = SBX__FROM_WORKER__BODY_IDLE;
+    fw.idle = &ack;
     Sbx__FromWorker *got = (Sbx__FromWorker *)roundtrip(&fw.base, NULL, 0);
     cr_assert_eq(sbx_ipc_validate_from_worker(got, 0, &why), 0, "%s", why.message);
     sbx_ipc_free(&got->base);
