@@ -173,6 +173,28 @@ struct sbx_instance *sbx_instantiate(const struct sbx_compiled *c, struct sbx_li
                                      struct sbx_pool *pool, struct sbx_error *err,
                                      struct sbx_trap *trap)
 {
+    return sbx_instantiate_with(c, linker, pool, NULL, err, trap);
+}
+
+int sbx_instance_start(struct sbx_instance *inst, struct sbx_trap *trap)
+{
+    const struct sbx_module *m = inst->m;
+    if (!inst->start_pending) return 0;
+    inst->start_pending = false;
+    return sbx_invoke(inst->funcs[m->start], sbx_module_func_type(m, m->start), NULL, NULL,
+                      inst->stack_size, trap);
+}
+
+bool sbx_instance_memory_limited(const struct sbx_instance *inst)
+{
+    return inst->memory_limited;
+}
+
+struct sbx_instance *sbx_instantiate_with(const struct sbx_compiled *c, struct sbx_linker *linker,
+                                          struct sbx_pool *pool,
+                                          const struct sbx_instance_options *opts,
+                                          struct sbx_error *err, struct sbx_trap *trap)
+{
     struct sbx_trap local_trap;
     if (!trap) trap = &local_trap;
     memset(trap, 0, sizeof(*trap));
@@ -190,7 +212,11 @@ struct sbx_instance *sbx_instantiate(const struct sbx_compiled *c, struct sbx_li
     inst->c = c;
     inst->m = m;
     inst->pool = pool;
-    inst->stack_size = SBX_DEFAULT_WASM_STACK;
+    inst->stack_size = opts && opts->stack_size ? opts->stack_size : SBX_DEFAULT_WASM_STACK;
+    if (opts && opts->max_memory_bytes)
+        inst->memory_limit_pages = opts->max_memory_bytes / SBX_WASM_PAGE_SIZE > SBX_WASM_MAX_PAGES
+                                       ? SBX_WASM_MAX_PAGES
+                                       : (uint32_t)(opts->max_memory_bytes / SBX_WASM_PAGE_SIZE);
     inst->type_ids = c->type_ids;
 
     struct sbx_vmctx *vm = &inst->vm;
@@ -226,7 +252,9 @@ struct sbx_instance *sbx_instantiate(const struct sbx_compiled *c, struct sbx_li
         if (m->ntable_imports > 0) goto adopt;
         goto fail;
     }
-    if (m->has_start) {
+    if (m->has_start && opts && opts->defer_start) {
+        inst->start_pending = true;
+    } else if (m->has_start) {
         if (sbx_invoke(inst->funcs[m->start], sbx_module_func_type(m, m->start), NULL, NULL,
                        inst->stack_size, trap)) {
             sbx_fail(err, 0, "%s", trap->message);

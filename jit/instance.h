@@ -42,6 +42,12 @@ struct sbx_instance {
     struct sbx_elem_state *elems;
 
     size_t stack_size; /* usable wasm stack for calls into this instance */
+    /* The embedder's cap on memory 0 in pages (0: the pool's), and whether
+     * memory.grow was refused because of it rather than the module's own
+     * maximum (sbx_instance_memory_limited). */
+    uint32_t memory_limit_pages;
+    bool memory_limited;
+    bool start_pending; /* instantiated with defer_start, not started yet */
 
     /* Added by the runtime (segments.c): memory 0 was mapped from the
      * module's image, which already holds the active data segments. */

@@ -24,7 +24,15 @@ uint32_t sbx_rt_memory_grow(struct sbx_vmctx *vm, uint32_t delta)
     struct sbx_memory *mem = vm->memory;
     if (!mem) return UINT32_MAX;
     if (delta == 0) return mem->pages;
-    if (!mem->slot || (uint64_t)mem->pages + delta > mem->max_pages) return UINT32_MAX;
+    if (!mem->slot) return UINT32_MAX;
+    if ((uint64_t)mem->pages + delta > mem->max_pages) {
+        /* Refused by a limit (the embedder's cap or the pool's), not by
+         * the module's own maximum? */
+        struct sbx_instance *inst = instance_of(vm);
+        if (inst->memory_limit_pages && (mem->unbounded || mem->declared_max > mem->max_pages))
+            inst->memory_limited = true;
+        return UINT32_MAX;
+    }
     uint32_t old;
     if (sbx_pool_slot_grow(mem->slot, delta, &old)) return UINT32_MAX;
     mem->pages = sbx_pool_slot_pages(mem->slot);

@@ -145,6 +145,30 @@ struct sbx_instance *sbx_instantiate(const struct sbx_compiled *c, struct sbx_li
                                      struct sbx_trap *trap);
 void sbx_instance_free(struct sbx_instance *inst);
 
+/* What an embedder may set per instance. Zero values are the defaults. */
+struct sbx_instance_options {
+    uint64_t max_memory_bytes; /* cap on memory 0 (64 KiB multiple); 0: the pool's */
+    size_t stack_size;         /* wasm stack for calls into it; 0: 1 MiB */
+    /* Leave the start function to sbx_instance_start, so that the embedder
+     * can finish its set-up (e.g. confinement) between the two. */
+    bool defer_start;
+};
+
+/* sbx_instantiate with options (NULL: the defaults). A memory whose initial
+ * size is above max_memory_bytes fails instantiation ("memory limit"). */
+struct sbx_instance *sbx_instantiate_with(const struct sbx_compiled *c, struct sbx_linker *linker,
+                                          struct sbx_pool *pool,
+                                          const struct sbx_instance_options *opts,
+                                          struct sbx_error *err, struct sbx_trap *trap);
+
+/* Runs the start function of an instance made with defer_start (once);
+ * 0, or -1 with *trap filled. Without a start function: 0. */
+int sbx_instance_start(struct sbx_instance *inst, struct sbx_trap *trap);
+
+/* True once memory.grow was refused because of max_memory_bytes (not the
+ * module's own maximum): how an embedder tells a memory limit from a trap. */
+bool sbx_instance_memory_limited(const struct sbx_instance *inst);
+
 /* Looks up an export by name; returns 0 and fills *ext, or -ENOENT. */
 int sbx_instance_export(struct sbx_instance *inst, const char *name, struct sbx_extern *ext);
 

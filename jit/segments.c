@@ -120,12 +120,19 @@ int sbx_rt_memory_create(struct sbx_instance *inst, struct sbx_error *err)
 
     struct seg_cache tmp;
     struct seg_cache *cache = get_cache(inst->c, &tmp);
+    uint32_t cap = inst->memory_limit_pages;
+    if (cap && lim->min > cap) {
+        if (cache == &tmp) sbx_memimg_unref(tmp.img);
+        return sbx_fail(err, 0, "memory limit: %llu pages needed, %u allowed",
+                        (unsigned long long)lim->min, cap);
+    }
+    uint32_t max = lim->has_max ? (uint32_t)lim->max : SBX_POOL_NO_MAX;
     struct sbx_pool_request req = {
         .module = (uint64_t)(uintptr_t)inst->c,
         .memory_index = 0,
         .image = cache->imaged ? cache->img : NULL,
         .initial_pages = (uint32_t)lim->min,
-        .max_pages = lim->has_max ? (uint32_t)lim->max : SBX_POOL_NO_MAX,
+        .max_pages = cap && cap < max ? cap : max,
     };
     int e = 0;
     struct sbx_pool_slot *slot = sbx_pool_instantiate(inst->pool, &req, &e);
