@@ -15,6 +15,7 @@
 #include "memimg/pool.h"
 #include "supervisor/cli.h"
 #include "supervisor/zygote_client.h"
+#include "wasi/wasi.h"
 #include "zygote/values.h"
 
 /* Exit status for a trap: what a native program that aborts returns
@@ -24,19 +25,29 @@
 #define CLI_TIMED_OUT 124
 
 struct run_opts {
-    const char *invoke;
+    const char *invoke; /* NULL: _start, with ARGS as the guest's argv */
+    /* The guest's environment: --env entries, then --inherit-env's. */
+    char **env;
+    size_t nenv;
+    /* The guest's argv: the file, then ARGS (unless --invoke). */
+    char **argv;
+    size_t argc;
     int64_t fuel; /* < 0: unmetered */
     uint64_t max_memory;
     size_t stack_size;
     uint32_t timeout_ms;
-    bool in_process;
+    bool in_process, inherit_env;
 };
 
 static void run_usage(FILE *f)
 {
     fputs("usage: sbx run [OPTIONS] FILE.wasm [ARGS...]\n"
-          "Runs an exported function of a module and prints its results.\n\n"
-          "  --invoke NAME       the export to call, with ARGS as its numeric arguments\n"
+          "Runs a WASI program (its _start, with ARGS as its arguments) in a sandboxed\n"
+          "worker, or an exported function (--invoke), and exits with its exit code.\n\n"
+          "  --invoke NAME       the export to call, with ARGS as its numeric arguments;\n"
+          "                      its results are printed\n"
+          "  --env K=V           set an environment variable of the guest (repeatable)\n"
+          "  --inherit-env       pass this process's environment to the guest\n"
           "  --fuel N            stop with a trap after N function entries and loop iterations\n"
           "  --max-memory BYTES  largest linear memory (default 4 GiB)\n"
           "  --stack-size BYTES  wasm stack size (default 1 MiB)\n"
@@ -157,13 +168,26 @@ static int resolve_export(const char *path, const struct sbx_module *m, const ch
     return 0;
 }
 
+/* WASI in this process (--in-process), with this process's stdio. */
+static int local_wasi(const struct run_opts *o, struct sbx_linker *linker, struct sbx_wasi **out,
+                      struct sbx_error *err)
+{
+    struct sbx_wasi_config cfg;
+    sbx_wasi_config_default(&cfg);
+    cfg.argv = (const char *const *)o->argv, cfg.argc = o->argc;
+    cfg.env = (const char *const *)o->env, cfg.envc = o->nenv;
+    if (sbx_wasi_new(&cfg, out, err)) return -1;
+    if (sbx_wasi_define(*out, linker)) return sbx_fail(err, 0, "out of memory");
+    return 0;
+}
+
 static int run_loaded(const char *path, struct cli_loaded *l, const struct run_opts *o, int nargs,
                       char **args)
 {
     const struct sbx_module *m = l->module;
     uint32_t func;
     const struct sbx_functype *ft;
-    int bad = resolve_export(path, m, o->invoke, nargs, &func, &ft);
+    int bad = resolve_export(path, m, o->invoke ? o->invoke : "_start", nargs, &func, &ft);
     if (bad) return bad;
     union sbx_val *argv = calloc(ft->nparams + 1, sizeof(*argv));
     union sbx_val *res = calloc(ft->nresults + 1, sizeof(*res));
@@ -172,6 +196,7 @@ static int run_loaded(const char *path, struct cli_loaded *l, const struct run_o
     struct sbx_linker *linker = NULL;
     struct sbx_pool *pool = NULL;
     struct sbx_instance *inst = NULL;
+    struct sbx_wasi *wasi = NULL;
     if (!argv || !res) goto out;
     for (uint32_t i = 0; i < ft->nparams; i++)
         if (parse_arg(args[i], ft->params[i], &argv[i])) {
@@ -199,7 +224,14 @@ static int run_loaded(const char *path, struct cli_loaded *l, const struct run_o
     }
     linker = sbx_linker_new();
     struct sbx_trap trap;
-    inst = linker ? sbx_instantiate(c, linker, pool, &err, &trap) : NULL;
+    memset(&trap, 0, sizeof trap);
+    if (linker && sbx_wasi_imported_by(m) && local_wasi(o, linker, &wasi, &err)) {
+        fprintf(stderr, "sbx: %s: cannot set up WASI: %s\n", path, err.msg);
+        goto out;
+    }
+    struct sbx_instance_options iopts = {.max_memory_bytes = o->max_memory,
+                                         .stack_size = o->stack_size};
+    inst = linker ? sbx_instantiate_with(c, linker, pool, &iopts, &err, &trap) : NULL;
     if (!inst) {
         if (linker && trap.code != SBX_TRAP_NONE) {
             print_trap(path, m, &trap);
@@ -212,7 +244,7 @@ static int run_loaded(const char *path, struct cli_loaded *l, const struct run_o
     }
     if (o->fuel >= 0) sbx_instance_set_fuel(inst, o->fuel);
     if (sbx_instance_call(inst, func, argv, res, &trap)) {
-        print_trap(path, m, &trap);
+        if (trap.code != SBX_TRAP_EXIT) print_trap(path, m, &trap);
         status = trap.code == SBX_TRAP_EXIT ? trap.exit_code : CLI_TRAPPED;
         goto out;
     }
@@ -222,6 +254,7 @@ static int run_loaded(const char *path, struct cli_loaded *l, const struct run_o
 out:
     sbx_instance_free(inst);
     sbx_linker_free(linker);
+    sbx_wasi_free(wasi);
     sbx_pool_destroy(pool);
     sbx_compiled_free(c);
     free(argv);
@@ -274,6 +307,10 @@ static int report_outcome(const char *path, const struct sbx_module *m,
         (void)m;
         return CLI_TRAPPED;
     }
+    case SBX__WORKER_REPORT__KIND_MEMORY_LIMIT:
+        fprintf(stderr, "sbx: %s: the memory limit of %" PRIu64 " bytes was reached\n", path,
+                r->memory_limit->limit_bytes);
+        return CLI_TRAPPED;
     case SBX__WORKER_REPORT__KIND_INTERNAL_ERROR:
         fprintf(stderr, "sbx: %s: %s\n", path,
                 r->internal_error->message ? r->internal_error->message : "internal error");
@@ -290,7 +327,7 @@ static int run_isolated(const char *path, struct cli_loaded *l, const struct run
     const struct sbx_module *m = l->module;
     uint32_t func;
     const struct sbx_functype *ft;
-    int bad = resolve_export(path, m, o->invoke, nargs, &func, &ft);
+    int bad = resolve_export(path, m, o->invoke ? o->invoke : "_start", nargs, &func, &ft);
     if (bad) return bad;
     Sbx__Value vals[ft->nparams + 1];
     Sbx__Value *ptrs[ft->nparams + 1];
@@ -313,12 +350,18 @@ static int run_isolated(const char *path, struct cli_loaded *l, const struct run
     struct sbx_spawn_request req = {
         .worker_id = 1,
         .module_id = id,
-        .export_name = o->invoke,
+        .export_name = o->invoke ? o->invoke : "_start",
         .args = ptrs,
         .nargs = ft->nparams,
         .stdio = {0, 1, 2},
         .fuel = o->fuel >= 0 ? (uint64_t)o->fuel : 0,
         .timeout_ms = o->timeout_ms,
+        .argv = o->argv,
+        .argc = o->argc,
+        .env = o->env,
+        .envc = o->nenv,
+        .memory_bytes = o->max_memory,
+        .stack_bytes = o->stack_size,
     };
     struct sbx_spawn_outcome out;
     if (sbx_zygote_client_run(z, &req, &out, err, sizeof err)) {
@@ -330,6 +373,31 @@ static int run_isolated(const char *path, struct cli_loaded *l, const struct run
     if (out.report_msg) sbx_ipc_free(&out.report_msg->base);
     return status;
 }
+
+/* Adds "K=V" to the guest's environment (the first entry of a key wins). */
+static int add_env(struct run_opts *o, char *kv)
+{
+    size_t klen = (size_t)(strchr(kv, '=') - kv);
+    for (size_t i = 0; i < o->nenv; i++)
+        if (!strncmp(o->env[i], kv, klen + 1)) return 0;
+    char **p = realloc(o->env, (o->nenv + 1) * sizeof *p);
+    if (!p) {
+        fprintf(stderr, "sbx: out of memory\n");
+        return -1;
+    }
+    o->env = p;
+    o->env[o->nenv++] = kv;
+    return 0;
+}
+
+static int inherit_env(struct run_opts *o)
+{
+    for (char **e = environ; *e; e++)
+        if (strchr(*e, '=') && **e != '=' && add_env(o, *e)) return -1;
+    return 0;
+}
+
+static int run_with(const char *path, const struct run_opts *op, int nargs, char **args);
 
 int cli_run(int argc, char **argv)
 {
@@ -357,6 +425,11 @@ int cli_run(int argc, char **argv)
             o.stack_size = (size_t)v;
         } else if (!strcmp(a, "--timeout") && val && !parse_u64(val, &v) && v <= UINT32_MAX) {
             o.timeout_ms = (uint32_t)v;
+        } else if (!strcmp(a, "--env") && val && strchr(val, '=') && val[0] != '=') {
+            if (add_env(&o, (char *)val)) return CLI_FAILED;
+        } else if (!strcmp(a, "--inherit-env")) {
+            o.inherit_env = true;
+            continue;
         } else if (!strcmp(a, "--in-process")) {
             o.in_process = true;
             continue;
@@ -372,18 +445,26 @@ int cli_run(int argc, char **argv)
         run_usage(stderr);
         return CLI_USAGE;
     }
-    const char *path = argv[i++];
-    if (!o.invoke) {
-        fprintf(stderr,
-                "sbx: %s: running _start needs WASI, which is not implemented yet; "
-                "use --invoke NAME to call an export\n",
-                path);
-        return CLI_USAGE;
-    }
+    const char *path = argv[i];
+    if (o.inherit_env && inherit_env(&o)) return CLI_FAILED;
+    /* The guest's argv: the file as given, then its arguments (which are
+     * the export's numeric arguments with --invoke instead). */
+    o.argv = argv + i;
+    o.argc = o.invoke ? 1 : (size_t)(argc - i);
+    i++;
+    if (!o.invoke) i = argc; /* no numeric arguments */
+    int status = run_with(path, &o, argc - i, argv + i);
+    free(o.env);
+    return status;
+}
+
+static int run_with(const char *path, const struct run_opts *op, int nargs, char **args)
+{
+    struct run_opts o = *op;
     if (o.in_process) {
         struct cli_loaded l;
         if (cli_load(path, &l)) return CLI_FAILED;
-        int status = run_loaded(path, &l, &o, argc - i, argv + i);
+        int status = run_loaded(path, &l, &o, nargs, args);
         cli_unload(&l);
         return status;
     }
@@ -398,7 +479,7 @@ int cli_run(int argc, char **argv)
     struct cli_loaded l;
     int status = CLI_FAILED;
     if (cli_load(path, &l) == 0) {
-        status = run_isolated(path, &l, &o, argc - i, argv + i, &z);
+        status = run_isolated(path, &l, &o, nargs, args, &z);
         cli_unload(&l);
     }
     sbx_zygote_client_stop(&z);

@@ -83,8 +83,15 @@ int sbx_zygote_client_start(struct sbx_zygote_client *z, const struct sbx_zygote
         return rc;
     }
     if (pid == 0) {
+        /* Only stdio and the control channel: a zygote restarted by the
+         * daemon would otherwise inherit every fd the daemon has open (client
+         * connections, the listening socket, workers' channels and pidfds,
+         * epoll, signalfd). */
         close(sv[0]);
-        sbx_zygote_main(sv[1], cfg);
+        int ctl = sv[1];
+        if (ctl > 3) syscall(SYS_close_range, 3u, (unsigned)ctl - 1, 0u);
+        syscall(SYS_close_range, (unsigned)(ctl >= 3 ? ctl + 1 : 3), ~0u, 0u);
+        sbx_zygote_main(ctl, cfg);
     }
     close(sv[1]);
     z->pid = pid;
@@ -207,9 +214,12 @@ static int fork_worker(struct sbx_zygote_client *z, const struct sbx_spawn_reque
     /* An absent limit is no limit (the wall clock is enforced here). */
     if (r->fuel) limits.has_fuel = 1, limits.fuel = r->fuel;
     if (r->timeout_ms) limits.has_timeout_ms = 1, limits.timeout_ms = r->timeout_ms;
-    limits.has_memory_bytes = 1, limits.memory_bytes = SBX_IPC_MAX_MEMORY_BYTES;
-    limits.has_stack_bytes = 1, limits.stack_bytes = 1024 * 1024;
+    limits.has_memory_bytes = 1;
+    limits.memory_bytes = r->memory_bytes ? r->memory_bytes : SBX_IPC_MAX_MEMORY_BYTES;
+    limits.has_stack_bytes = 1, limits.stack_bytes = r->stack_bytes ? r->stack_bytes : 1024 * 1024;
     fw.limits = &limits;
+    fw.argv = r->argv, fw.n_argv = r->argc;
+    fw.env = r->env, fw.n_env = r->envc;
     req.has_id = 1, req.id = z->next_id++;
     req.body_case = SBX__CONTROL_REQUEST__BODY_FORK;
     req.fork = &fw;

@@ -50,6 +50,13 @@ struct sbx_spawn_request {
     int stdio[3];        /* -1: the worker gets no such stream */
     uint64_t fuel;       /* 0: unmetered */
     uint32_t timeout_ms; /* 0: none */
+    /* The guest's argv and "K=V" environment (WASI). */
+    char **argv;
+    size_t argc;
+    char **env;
+    size_t envc;
+    uint64_t memory_bytes; /* 0: the largest the pool allows */
+    uint64_t stack_bytes;  /* 0: 1 MiB */
 };
 
 /* How a worker ended, as the supervisor decided it. */

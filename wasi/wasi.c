@@ -309,6 +309,26 @@ int sbx_wasi_new(const struct sbx_wasi_config *cfg, struct sbx_wasi **out, struc
     return 0;
 }
 
+bool sbx_wasi_imported_by(const struct sbx_module *m)
+{
+    static const char name[] = "wasi_snapshot_preview1";
+    for (uint32_t i = 0; i < m->nimports; i++)
+        if (m->imports[i].module.len == sizeof name - 1 &&
+            !memcmp(m->imports[i].module.ptr, name, sizeof name - 1))
+            return true;
+    return false;
+}
+
+size_t sbx_wasi_host_fds(const struct sbx_wasi *w, int *out, size_t max)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < w->nfds; i++)
+        if (w->fds[i] && w->fds[i]->host >= 0 && n < max) out[n++] = w->fds[i]->host;
+    for (uint32_t i = 0; w->roots && i < w->npreopens; i++)
+        if (w->roots[i].dirfd >= 0 && n < max) out[n++] = w->roots[i].dirfd;
+    return n;
+}
+
 void sbx_wasi_free(struct sbx_wasi *w)
 {
     if (!w) return;

@@ -57,6 +57,9 @@ struct sbx_wasi_config {
     void *ops_ctx;
 };
 
+/* Does the module import anything from wasi_snapshot_preview1? */
+bool sbx_wasi_imported_by(const struct sbx_module *m);
+
 /* A config with no args, no env, stdio 0/1/2 passed through, no preopens. */
 void sbx_wasi_config_default(struct sbx_wasi_config *cfg);
 
@@ -78,6 +81,11 @@ int sbx_wasi_define(struct sbx_wasi *w, struct sbx_linker *linker);
  * the call ended the instance (proc_exit, proc_raise): *exit_code is set. */
 int sbx_wasi_invoke(struct sbx_wasi *w, const char *name, struct sbx_memory *memory,
                     const union sbx_val *args, union sbx_val *results, int *exit_code);
+
+/* The host fds w holds (guest fds and resolver roots), at most max of them
+ * into out; returns how many. For a process that closes every fd it does
+ * not need (the worker) after setting WASI up. */
+size_t sbx_wasi_host_fds(const struct sbx_wasi *w, int *out, size_t max);
 
 /* Closes every host fd the guest still holds and frees w. NULL is ignored. */
 void sbx_wasi_free(struct sbx_wasi *w);

@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "ipc/msg.h"
+#include "memimg/config.h"
 #include "zygote/values.h"
+#include "wasi/wasi.h"
 #include "zygote/worker_report.h"
 
 #define CHANNEL_FD SBX_WORKER_CHANNEL_FD
@@ -44,12 +46,33 @@ static int install_fds(const int stdio[3], int channel)
     return 0;
 }
 
-/* Every fd but 0-3 goes: the zygote's control channel, other workers'
- * fds, module memfds (their mappings stay valid). */
-static int close_other_fds(void)
+static int cmp_int(const void *a, const void *b)
 {
-    if (syscall(SYS_close_range, CHANNEL_FD + 1, ~0u, 0) == 0) return 0;
-    return -errno;
+    return *(const int *)a - *(const int *)b;
+}
+
+/* Every fd but 0-3 and those WASI holds goes: the zygote's control
+ * channel, other workers' fds, module memfds (their mappings stay valid). */
+static int close_other_fds(const struct sbx_wasi *wasi)
+{
+    int keep[256];
+    size_t n = 0;
+    for (int fd = 0; fd <= CHANNEL_FD; fd++)
+        keep[n++] = fd;
+    if (wasi) {
+        size_t room = sizeof keep / sizeof keep[0] - n;
+        size_t got = sbx_wasi_host_fds(wasi, keep + n, room);
+        if (got == room) return -EMFILE;
+        n += got;
+    }
+    qsort(keep, n, sizeof keep[0], cmp_int);
+    /* Close each gap between kept fds, then everything above the last. */
+    for (size_t i = 0; i + 1 < n; i++)
+        if (keep[i + 1] > keep[i] + 1 &&
+            syscall(SYS_close_range, keep[i] + 1, keep[i + 1] - 1, 0) != 0)
+            return -errno;
+    if (syscall(SYS_close_range, keep[n - 1] + 1, ~0u, 0) != 0) return -errno;
+    return 0;
 }
 
 /* The zygote blocks SIGCHLD for its signalfd; the worker blocks nothing.
@@ -60,6 +83,13 @@ static void unblock_signals(void)
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* Bytes of memory 0 at instantiation (0 without a defined memory). */
+static uint64_t initial_memory_bytes(const struct sbx_module *m)
+{
+    if (m->nmemories == 0 || m->nmemory_imports > 0) return 0;
+    return m->memories[0].min * SBX_WASM_PAGE_SIZE;
 }
 
 static int find_export(const struct sbx_module *m, const char *name, uint32_t *func)
@@ -82,30 +112,43 @@ _Noreturn void sbx_worker_main(const struct sbx_worker_spec *w)
         _exit(SBX_WORKER_EXIT_FAILED);
     unblock_signals();
 
-    /* 3. The instance: code is mapped already (inherited from the zygote);
-     *    this maps the memory image into a slot. Done before the fds close,
-     *    since the image is mapped from its memfd. */
+    /* 3. WASI (for modules that import it), then the instance: code is
+     *    mapped already (inherited from the zygote); this maps the memory
+     *    image into a slot, before the fds close since the image is mapped
+     *    from its memfd. The start function waits until after the seam. */
     struct sbx_linker *linker = sbx_linker_new();
     if (!linker) worker_fail("out of memory", NULL);
     struct sbx_error err;
     struct sbx_trap trap;
     memset(&trap, 0, sizeof trap);
-    struct sbx_instance *inst = sbx_instantiate(w->compiled, linker, w->pool, &err, &trap);
+    struct sbx_wasi *wasi;
+    if (sbx_worker_wasi(w, linker, &wasi, &err)) worker_fail("cannot set up WASI", err.msg);
+    const Sbx__ResourceLimits *lim = req->limits;
+    struct sbx_instance_options iopts = {
+        .max_memory_bytes = lim && lim->has_memory_bytes ? lim->memory_bytes : 0,
+        .stack_size = lim && lim->has_stack_bytes ? (size_t)lim->stack_bytes : 0,
+        .defer_start = true,
+    };
+    if (iopts.max_memory_bytes && initial_memory_bytes(w->module) > iopts.max_memory_bytes)
+        worker_report_memory_limit(iopts.max_memory_bytes);
+    struct sbx_instance *inst =
+        sbx_instantiate_with(w->compiled, linker, w->pool, &iopts, &err, &trap);
     if (!inst && trap.code != SBX_TRAP_NONE) worker_report_trap(w->module, &trap);
     if (!inst) worker_fail("cannot instantiate", err.msg);
 
     /* 4. Give up every other fd. */
-    if (close_other_fds()) worker_fail("cannot close inherited fds", strerror(errno));
+    if (close_other_fds(wasi)) worker_fail("cannot close inherited fds", strerror(errno));
 
     /* ---- CONFINEMENT SEAM ---------------------------------------------
      * The confinement issue puts its steps here, in this order, before any
      * untrusted code runs: PR_SET_DUMPABLE 0, rlimits, drop capabilities,
      * PR_SET_NO_NEW_PRIVS, namespaces, then the seccomp filter last.
-     * (The start function ran inside sbx_instantiate above; that issue must
-     * split instantiation from the start call so it runs after this seam.)
      * ------------------------------------------------------------------ */
 
-    /* 5. Run the export. A keep-alive spawn with no export to run (a
+    /* 5. The module's start function: its first untrusted code. */
+    if (sbx_instance_start(inst, &trap)) worker_end_trap(inst, &trap);
+
+    /* 6. Run the export. A keep-alive spawn with no export to run (a
      *    reactor: the supervisor sends an empty name) runs `_initialize` if
      *    the module has one. */
     const char *name = req->export_name ? req->export_name : "_start";
@@ -133,7 +176,7 @@ _Noreturn void sbx_worker_main(const struct sbx_worker_spec *w)
 
     if (!run) sbx_worker_serve_calls(inst, fuel);
 
-    if (sbx_instance_call(inst, func, args, results, &trap)) worker_report_trap(w->module, &trap);
+    if (sbx_instance_call(inst, func, args, results, &trap)) worker_end_trap(inst, &trap);
     if (keep_alive) sbx_worker_serve_calls(inst, fuel);
     worker_report_returned(ft, results);
 }

@@ -27,6 +27,13 @@ struct sbx_worker_spec {
 /* Runs in the child right after fork. Never returns. */
 _Noreturn void sbx_worker_main(const struct sbx_worker_spec *w);
 
+struct sbx_wasi;
+/* If the module imports wasi_snapshot_preview1: WASI state for the spawn,
+ * defined in `linker` (worker_wasi.c); *out stays NULL otherwise. 0, or -1
+ * with err set. */
+int sbx_worker_wasi(const struct sbx_worker_spec *w, struct sbx_linker *linker,
+                    struct sbx_wasi **out, struct sbx_error *err);
+
 /* A keep-alive worker whose start export returned: says it is idle, then
  * serves ToWorker calls until stopped (worker_calls.c). `spawn_fuel` > 0 is
  * the fuel each call starts with unless the call sets its own. */

@@ -94,6 +94,26 @@ void worker_trap_to_proto(const struct sbx_module *m, const struct sbx_trap *t,
     out->trap.frames = out->ptrs;
 }
 
+_Noreturn void worker_report_memory_limit(uint64_t limit_bytes)
+{
+    Sbx__MemoryLimit ml;
+    sbx__memory_limit__init(&ml);
+    ml.has_limit_bytes = 1, ml.limit_bytes = limit_bytes;
+    Sbx__WorkerReport report;
+    sbx__worker_report__init(&report);
+    report.kind_case = SBX__WORKER_REPORT__KIND_MEMORY_LIMIT;
+    report.memory_limit = &ml;
+    send_report(&report);
+}
+
+_Noreturn void worker_end_trap(const struct sbx_instance *inst, const struct sbx_trap *t)
+{
+    const struct sbx_memory *mem = sbx_instance_memory((struct sbx_instance *)inst);
+    if (t->code != SBX_TRAP_EXIT && sbx_instance_memory_limited(inst) && mem)
+        worker_report_memory_limit((uint64_t)mem->max_pages * 65536);
+    worker_report_trap(sbx_instance_module(inst), t);
+}
+
 _Noreturn void worker_report_trap(const struct sbx_module *m, const struct sbx_trap *t)
 {
     Sbx__WorkerReport report;

@@ -29,6 +29,10 @@ void worker_send(Sbx__FromWorker *msg);
 _Noreturn void worker_fail(const char *what, const char *detail);
 _Noreturn void worker_report_returned(const struct sbx_functype *ft, const union sbx_val *res);
 _Noreturn void worker_report_trap(const struct sbx_module *m, const struct sbx_trap *t);
+_Noreturn void worker_report_memory_limit(uint64_t limit_bytes);
+/* How a run that trapped ends: an exit (proc_exit), the memory limit (the
+ * trap followed a memory.grow the limit refused), or the trap itself. */
+_Noreturn void worker_end_trap(const struct sbx_instance *inst, const struct sbx_trap *t);
 
 /* results[i] <- res[i] as protobuf Values; vals and ptrs hold ft->nresults. */
 void worker_results_to_proto(const struct sbx_functype *ft, const union sbx_val *res,
