@@ -1,7 +1,7 @@
 #!/bin/sh
 # README command 1: installs what is missing, builds sbx into ./build, then
-# runs the main job on the bundled example: `sbx validate` and `sbx inspect`
-# of examples/hello.wasm (`sbx run` once execution lands).
+# runs the main job on the bundled example: `sbx run` of examples/hello.c
+# built for wasm32-wasi, then `sbx validate` and `sbx inspect` of it.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 cmake -S . -B build
 cmake --build build -j "$(nproc)"
 
+echo
+echo "\$ sbx run build/examples/hello.wasm"
+./build/supervisor/sbx run build/examples/hello.wasm
 echo
 echo "\$ sbx validate build/examples/hello.wasm"
 ./build/supervisor/sbx validate build/examples/hello.wasm
