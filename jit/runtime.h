@@ -67,6 +67,11 @@ struct sbx_compiled;
 struct sbx_compiled *sbx_compile(const struct sbx_module *m, const struct sbx_compile_options *opts,
                                  struct sbx_error *err);
 void sbx_compiled_free(struct sbx_compiled *c);
+/* Builds what all instances of `c` share and would otherwise build on the
+ * first instantiation (the sealed memory image of its data segments). A
+ * process that forks instances (the zygote) calls it once, so that every
+ * child inherits the result instead of building its own. Optional. */
+void sbx_compiled_prepare(const struct sbx_compiled *c);
 const struct sbx_module *sbx_compiled_module(const struct sbx_compiled *c);
 
 /* -- Host functions -- */

@@ -97,6 +97,13 @@ static struct seg_cache *get_cache(const struct sbx_compiled *c, struct seg_cach
     return expected;
 }
 
+void sbx_compiled_prepare(const struct sbx_compiled *c)
+{
+    if (c->m->nmemories == 0 || c->m->nmemory_imports > 0) return;
+    struct seg_cache tmp;
+    if (get_cache(c, &tmp) == &tmp) sbx_memimg_unref(tmp.img); /* not cacheable now */
+}
+
 void sbx_compiled_free_runtime_cache(struct sbx_compiled *c)
 {
     if (!c) return;

@@ -138,6 +138,8 @@ static void handle_load(struct zygote *z, uint64_t id, const Sbx__LoadIntoZygote
      * variant is compiled only when a spawn asks for fuel (handle_fork). */
     struct sbx_compile_options opts = {0};
     if (e->module) e->compiled = sbx_compile(e->module, &opts, &err);
+    /* The memory image too, once here rather than in every worker. */
+    if (e->compiled) sbx_compiled_prepare(e->compiled);
     if (!e->module || !e->compiled) {
         char msg[SBX_ERROR_MSG_MAX + 64];
         sbx_error_format(&err, msg, sizeof msg);
@@ -192,6 +194,7 @@ static void handle_fork(struct zygote *z, uint64_t id, const Sbx__ForkWorker *re
             reply_error(z, id, SBX__ERROR_CODE__INTERNAL, "cannot compile with fuel: %s", err.msg);
             return;
         }
+        sbx_compiled_prepare(e->compiled_fuel);
     }
     struct sbx_worker_spec spec = {
         .module = e->module,
