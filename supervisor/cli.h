@@ -23,6 +23,7 @@ int cli_spec(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 int cli_connect(int argc, char **argv);
+int cli_policy(int argc, char **argv);
 
 /* A module file read into memory and loaded; `bytes` must outlive `module`. */
 struct cli_loaded {

@@ -18,6 +18,7 @@ static const struct {
     {"run", cli_run, "run an exported function of a module (--invoke NAME)"},
     {"serve", cli_serve, "the daemon: hosts spawn sandboxed workers over a Unix socket"},
     {"spec", cli_spec, "run official spec tests converted by wast2json"},
+    {"policy", cli_policy, "check a policy file and print the effective policy"},
 };
 
 #define NSUBCOMMANDS (sizeof subcommands / sizeof subcommands[0])

@@ -1,0 +1,184 @@
+/* The cost of confining a worker: fork + _exit + waitpid alone, against the
+ * same with each step of sbx_confine_apply added on its own, the whole
+ * default confinement, and namespaces (joined from those prepared once; the
+ * pid namespace made per fork). All configurations run interleaved, round
+ * by round, in the same run, so drift hits them alike. For each: p50 of the
+ * whole fork-to-reaped time, its delta from the baseline in µs and the
+ * ratio, and p50 of the apply call itself timed inside the child. Also the
+ * one-time cost of sbx_confine_prepare. A benchmark, never a test.
+ * Usage: bench_confine [ROUNDS]   (needs root for namespaces) */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "policy/confine.h"
+#include "policy/policy.h"
+
+static uint64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double p50_us(uint64_t *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_u64);
+    return v[n / 2] / 1e3;
+}
+
+struct config {
+    const char *name;
+    unsigned steps;
+    int policy; /* 0 default, 1 namespaces */
+    uint64_t *total, *apply;
+    bool skip;
+};
+
+/* One fork, the steps in the child, timed there and reported by pipe. */
+static int run_once(const struct sbx_confine *c, unsigned steps, uint64_t *total, uint64_t *apply)
+{
+    int p[2];
+    if (pipe(p)) return -1;
+    struct sbx_confine_error err;
+    uint64_t t0 = now_ns();
+    pid_t pid = sbx_confine_fork(c, &err);
+    if (pid == 0) {
+        close(p[0]);
+        uint64_t a = now_ns();
+        int rc = steps ? sbx_confine_apply_steps(c, steps, &err) : 0;
+        uint64_t d = now_ns() - a;
+        if (rc) d = UINT64_MAX;
+        if (write(p[1], &d, sizeof d) != sizeof d) _exit(2);
+        _exit(0);
+    }
+    close(p[1]);
+    if (pid < 0) {
+        close(p[0]);
+        return -1;
+    }
+    int status;
+    uint64_t d = UINT64_MAX;
+    ssize_t n = read(p[0], &d, sizeof d);
+    waitpid(pid, &status, 0);
+    *total = now_ns() - t0;
+    close(p[0]);
+    *apply = d;
+    return n == sizeof d && d != UINT64_MAX && WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -1;
+}
+
+static Sbx__Policy *ns_policy(const char *json)
+{
+    Sbx__Policy *p;
+    struct sbx_policy_error err;
+    if (sbx_policy_from_json(json, strlen(json), &p, &err)) {
+        fprintf(stderr, "bench_confine: %s\n", err.msg);
+        exit(1);
+    }
+    return p;
+}
+
+static double prepare_us(const Sbx__Policy *p, struct sbx_confine **out, char *why, size_t n)
+{
+    struct sbx_confine_error err;
+    uint64_t t = now_ns();
+    if (sbx_confine_prepare(p, out, &err)) {
+        sbx_confine_error_text(&err, why, n);
+        *out = NULL;
+        return -1;
+    }
+    return (now_ns() - t) / 1e3;
+}
+
+int main(int argc, char **argv)
+{
+    int rounds = argc > 1 ? atoi(argv[1]) : 2000;
+    if (rounds < 10) rounds = 10;
+    Sbx__Policy *def = sbx_policy_default();
+    Sbx__Policy *nsp = ns_policy("{\"namespaces\": {\"user\": {\"enabled\": true}, \"net\": "
+                                 "{\"enabled\": true}, \"ipc\": {\"enabled\": true}, \"uts\": "
+                                 "{\"enabled\": true}, \"mount\": {\"enabled\": true}}}");
+    Sbx__Policy *pidp = ns_policy("{\"namespaces\": {\"pid\": {\"enabled\": true}}}");
+    struct sbx_confine *c[3];
+    char why[600];
+    double prep[3];
+    prep[0] = prepare_us(def, &c[0], why, sizeof why);
+    if (!c[0]) {
+        fprintf(stderr, "bench_confine: prepare: %s\n", why);
+        return 1;
+    }
+    prep[1] = prepare_us(nsp, &c[1], why, sizeof why);
+    if (!c[1]) printf("namespaces (user, net, ipc, uts, mount) unavailable: %s\n", why);
+    prep[2] = prepare_us(pidp, &c[2], why, sizeof why);
+    if (!c[2]) printf("pid namespace unavailable: %s\n", why);
+
+    unsigned all = SBX_CONFINE_ALL & ~SBX_CONFINE_NAMESPACES;
+    struct config cfg[] = {
+        {.name = "fork + _exit + waitpid (baseline)", .steps = 0, .policy = 0},
+        {.name = "+ PR_SET_DUMPABLE 0", .steps = SBX_CONFINE_DUMPABLE, .policy = 0},
+        {.name = "+ rlimits (5 setrlimit)", .steps = SBX_CONFINE_RLIMITS, .policy = 0},
+        {.name = "+ drop capabilities (all sets)", .steps = SBX_CONFINE_CAPS, .policy = 0},
+        {.name = "+ PR_SET_NO_NEW_PRIVS", .steps = SBX_CONFINE_NO_NEW_PRIVS, .policy = 0},
+        {.name = "+ seccomp filter install", .steps = SBX_CONFINE_SECCOMP, .policy = 0},
+        {.name = "default confinement (all steps)", .steps = all, .policy = 0},
+        {.name = "+ join user/net/ipc/uts/mount ns", .steps = SBX_CONFINE_ALL, .policy = 1},
+        {.name = "+ new pid ns per fork", .steps = SBX_CONFINE_ALL, .policy = 2},
+    };
+    const int ncfg = sizeof cfg / sizeof cfg[0];
+    for (int i = 0; i < ncfg; i++) {
+        cfg[i].total = calloc((size_t)rounds, sizeof(uint64_t));
+        cfg[i].apply = calloc((size_t)rounds, sizeof(uint64_t));
+        cfg[i].skip = !c[cfg[i].policy];
+    }
+    /* Warm-up, then interleaved rounds. */
+    for (int i = 0; i < ncfg; i++)
+        for (int k = 0; k < 20 && !cfg[i].skip; k++) {
+            uint64_t t, a;
+            run_once(c[cfg[i].policy], cfg[i].steps, &t, &a);
+        }
+    for (int r = 0; r < rounds; r++)
+        for (int i = 0; i < ncfg; i++) {
+            if (cfg[i].skip) continue;
+            if (run_once(c[cfg[i].policy], cfg[i].steps, &cfg[i].total[r], &cfg[i].apply[r])) {
+                fprintf(stderr, "bench_confine: %s failed in the child\n", cfg[i].name);
+                return 1;
+            }
+        }
+
+    printf("%d rounds, p50 per configuration, same run\n\n", rounds);
+    printf("%-36s %12s %10s %7s %14s\n", "configuration", "fork..reaped", "delta", "ratio",
+           "apply in child");
+    double base = 0;
+    for (int i = 0; i < ncfg; i++) {
+        if (cfg[i].skip) {
+            printf("%-36s %12s\n", cfg[i].name, "(skipped)");
+            continue;
+        }
+        double t = p50_us(cfg[i].total, rounds), a = p50_us(cfg[i].apply, rounds);
+        if (i == 0) base = t;
+        printf("%-36s %9.1f us %+7.1f us %6.2fx %11.1f us\n", cfg[i].name, t, t - base, t / base,
+               a);
+    }
+    printf("\nsbx_confine_prepare (once per policy, in the zygote):\n");
+    printf("  default policy (build + export the filter): %8.1f us\n", prep[0]);
+    if (c[1]) printf("  + create user/net/ipc/uts/mount ns:         %8.1f us\n", prep[1]);
+    if (c[2]) printf("  + check the pid ns:                         %8.1f us\n", prep[2]);
+    printf("  filter: %u BPF instructions\n", sbx_confine_filter(c[0])->len);
+    for (int i = 0; i < 3; i++)
+        sbx_confine_free(c[i]);
+    for (int i = 0; i < ncfg; i++)
+        free(cfg[i].total), free(cfg[i].apply);
+    sbx_policy_free(def), sbx_policy_free(nsp), sbx_policy_free(pidp);
+    return 0;
+}

@@ -1,0 +1,68 @@
+/* The prepared confinement: what sbx_confine_prepare computes in the
+ * zygote and sbx_confine_apply only reads in the child. Internal. */
+#ifndef SBX_POLICY_CONFINE_INTERNAL_H
+#define SBX_POLICY_CONFINE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/capability.h>
+#include <sys/resource.h>
+
+#include "policy/confine.h"
+#include "policy/internal.h"
+
+/* Indices into the namespace arrays: the proto's order (policy_ns_names). */
+enum { NS_USER, NS_PID, NS_NET, NS_IPC, NS_UTS, NS_MOUNT };
+
+struct confine_ns {
+    int fd[POLICY_NNS]; /* namespace to join, -1 if none (never for pid) */
+    bool pid;           /* sbx_confine_fork makes a pid namespace per worker */
+    int self_pid_fd;    /* the zygote's own pid namespace, to return to */
+    unsigned degraded;  /* optional namespaces skipped */
+};
+
+struct confine_rlimit {
+    int resource;
+    const char *call; /* "setrlimit(RLIMIT_NOFILE)" */
+    struct rlimit lim;
+};
+
+#define CONFINE_NRLIMITS 5
+
+struct sbx_confine {
+    struct sock_fprog prog; /* filter owned here */
+    struct confine_rlimit rlimits[CONFINE_NRLIMITS];
+    cap_t no_caps;      /* an empty capability state, for cap_set_proc */
+    int cap_last;       /* highest capability the kernel knows */
+    bool drop_bounding; /* we hold CAP_SETPCAP, so PR_CAPBSET_DROP works */
+    struct confine_ns ns;
+};
+
+/* seccomp_filter.c: the filter of a policy as raw BPF (prog->filter is
+ * malloc'd). */
+int confine_build_filter(const Sbx__Policy *p, struct sock_fprog *prog,
+                         struct sbx_confine_error *err);
+
+/* namespaces.c */
+int confine_ns_prepare(const Sbx__Policy *p, struct confine_ns *ns, struct sbx_confine_error *err);
+int confine_ns_join(const struct confine_ns *ns, struct sbx_confine_error *err);
+void confine_ns_release(struct confine_ns *ns);
+
+/* Fills err for a failed system call in the child (no formatting). */
+static inline int confine_fail(struct sbx_confine_error *err, const char *step, const char *call,
+                               int errnum)
+{
+    if (err) {
+        err->step = step;
+        err->call = call;
+        err->errnum = errnum;
+        err->msg[0] = '\0';
+    }
+    return -1;
+}
+
+/* Fills err for a failure in prepare, with a formatted message. */
+int confine_failf(struct sbx_confine_error *err, const char *step, const char *call, int errnum,
+                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+#endif

@@ -1,0 +1,91 @@
+/* Building a worker's seccomp filter with libseccomp and keeping it as raw
+ * BPF, so that the forked child installs it with one system call and no
+ * allocation. libseccomp 2.5.4 has no export to memory: the program goes
+ * through a memfd. */
+#include <errno.h>
+#include <seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "policy/confine_internal.h"
+#include "policy/seccomp_rules.h"
+
+#if !defined(__x86_64__) || defined(__ILP32__)
+#error "the seccomp filter is written for x86-64 (LP64) only"
+#endif
+
+static int add_group(scmp_filter_ctx ctx, const struct seccomp_group *g,
+                     struct sbx_confine_error *err)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        const struct seccomp_rule *r = &g->rules[i];
+        struct scmp_arg_cmp cmp = {r->arg, (enum scmp_compare)r->op, r->a, r->b};
+        int rc = seccomp_rule_add_exact_array(ctx, SCMP_ACT_ALLOW, r->nr, r->op ? 1 : 0, &cmp);
+        if (rc)
+            return confine_failf(err, "seccomp", "seccomp_rule_add", -rc,
+                                 "cannot add the rule for system call %d: %s", r->nr,
+                                 strerror(-rc));
+    }
+    return 0;
+}
+
+static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *prog, struct sbx_confine_error *err)
+{
+    int fd = memfd_create("sbx-seccomp", MFD_CLOEXEC);
+    if (fd < 0)
+        return confine_failf(err, "seccomp", "memfd_create", errno,
+                             "cannot export the filter: memfd_create: %s", strerror(errno));
+    int rc = seccomp_export_bpf(ctx, fd);
+    off_t size = rc ? -1 : lseek(fd, 0, SEEK_END);
+    if (rc || size <= 0 || size % sizeof(struct sock_filter) ||
+        size > (off_t)(BPF_MAXINSNS * sizeof(struct sock_filter))) {
+        close(fd);
+        return confine_failf(err, "seccomp", "seccomp_export_bpf", rc ? -rc : EINVAL,
+                             "cannot export the filter as BPF (%lld bytes)", (long long)size);
+    }
+    struct sock_filter *insns = malloc((size_t)size);
+    ssize_t n = insns ? pread(fd, insns, (size_t)size, 0) : -1;
+    close(fd);
+    if (n != size) {
+        free(insns);
+        return confine_failf(err, "seccomp", "pread", insns ? EIO : ENOMEM,
+                             "cannot read the exported filter back");
+    }
+    prog->filter = insns;
+    prog->len = (unsigned short)(size / sizeof(struct sock_filter));
+    return 0;
+}
+
+int confine_build_filter(const Sbx__Policy *p, struct sock_fprog *prog,
+                         struct sbx_confine_error *err)
+{
+    /* Unlisted calls trap (SIGSYS with si_syscall) so the worker can report
+     * which; another architecture's calls (i386 via int 0x80) kill at once.
+     * libseccomp's x86_64 filter also sends x32 numbers (bit 30) to the
+     * bad-architecture action (tests/policy checks it). */
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
+    if (!ctx) return confine_failf(err, "seccomp", "seccomp_init", ENOMEM, "seccomp_init failed");
+    int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+    /* A binary search over syscall numbers instead of a linear chain. */
+    if (!rc) rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+    if (rc) {
+        seccomp_release(ctx);
+        return confine_failf(err, "seccomp", "seccomp_attr_set", -rc,
+                             "cannot configure the filter: %s", strerror(-rc));
+    }
+    rc = add_group(ctx, &seccomp_default_group, err);
+    for (size_t i = 0; !rc && p->syscalls && i < p->syscalls->n_allow; i++) {
+        const struct seccomp_group *g = seccomp_opt_in_group((int)p->syscalls->allow[i]);
+        if (!g) {
+            rc = confine_failf(err, "seccomp", "policy", EINVAL,
+                               "syscalls.allow[%zu]: unknown group", i);
+            break;
+        }
+        rc = add_group(ctx, g, err);
+    }
+    if (!rc) rc = export_bpf(ctx, prog, err);
+    seccomp_release(ctx);
+    return rc;
+}
