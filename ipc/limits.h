@@ -37,6 +37,15 @@
 #define SBX_IPC_MAX_TEXT        4096u /* error and trap messages, server version */
 #define SBX_IPC_MODULE_ID_LEN   64u   /* lowercase hex SHA-256 */
 
+/* The WASI path broker (PathRequest). A path or directory is what the WASI
+ * library sends: shorter than its 4096-byte path limit (wasi/internal.h,
+ * WASI_PATH_MAX), like PATH_MAX less the NUL. A readlink asks for at most
+ * PATH_MAX bytes because no symlink's contents are longer (symlink(2) caps
+ * them at PATH_MAX - 1), so the reply stays a few KiB and the worker can
+ * receive it on its stack. */
+#define SBX_IPC_MAX_BROKER_PATH 4095u
+#define SBX_IPC_MAX_READLINK    4096u
+
 /* argv and environment of a worker. ARG_BYTES counts every entry's length
  * plus one, like the kernel's ARG_MAX accounting; 64 KiB is what a WASI
  * guest can reasonably use (wasmtime and node impose no smaller bound, but

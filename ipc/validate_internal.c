@@ -144,6 +144,11 @@ int sbx_ipc_validate_from_worker(const Sbx__FromWorker *msg, size_t nfds,
             rc = BAD("call_result: no result");
         break;
     }
+    case SBX__FROM_WORKER__BODY_PATH:
+        /* The reply is matched by id, so a request must carry one. */
+        if (!msg->has_id || msg->id == 0) return BAD("path: no id");
+        rc = v_path_request(v, msg->path);
+        break;
     default: return BAD("worker message: no body");
     }
     if (!rc) rc = v_fds_all_used(v);

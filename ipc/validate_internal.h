@@ -37,5 +37,7 @@ int v_stdio(struct vctx *v, size_t n, Sbx__StdioFd *const *stdio, const char *fi
 int v_limits(struct vctx *v, const Sbx__ResourceLimits *l, const char *field);
 int v_trap(struct vctx *v, const Sbx__Trap *t, const char *field);
 int v_error(struct vctx *v, const Sbx__Error *e, const char *field);
+/* A worker's PathRequest (validate_path.c); the id is checked by the caller. */
+int v_path_request(struct vctx *v, const Sbx__PathRequest *m);
 
 #endif

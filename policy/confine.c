@@ -128,6 +128,14 @@ void sbx_confine_free(struct sbx_confine *c)
     free(c);
 }
 
+size_t sbx_confine_fds(const struct sbx_confine *c, int *out, size_t max)
+{
+    size_t n = 0;
+    for (int i = 0; i < POLICY_NNS; i++)
+        if (c->ns.fd[i] >= 0 && n < max) out[n++] = c->ns.fd[i];
+    return n;
+}
+
 unsigned sbx_confine_degraded(const struct sbx_confine *c)
 {
     return c->ns.degraded;

@@ -75,6 +75,11 @@ int sbx_confine_apply(const struct sbx_confine *c, struct sbx_confine_error *err
 int sbx_confine_apply_steps(const struct sbx_confine *c, unsigned steps,
                             struct sbx_confine_error *err);
 
+/* The fds the child needs until apply has run (the namespaces it joins),
+ * at most max into out; returns how many. A child that closes every fd it
+ * does not need keeps these, and may close them after apply. */
+size_t sbx_confine_fds(const struct sbx_confine *c, int *out, size_t max);
+
 /* Namespaces the policy marked optional and prepare could not create, as
  * bits 1 << i in the proto's order (user, pid, net, ipc, uts, mount). */
 unsigned sbx_confine_degraded(const struct sbx_confine *c);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "jit/module.h"
+#include "proto/sbx.pb-c.h"
 
 /* Exit statuses shared by every subcommand. */
 enum {
@@ -24,6 +25,10 @@ int cli_run(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 int cli_connect(int argc, char **argv);
 int cli_policy(int argc, char **argv);
+
+/* The effective policy of policy file `file` (NULL: the built-in default),
+ * for `sbx serve` and `sbx run`; says what is wrong on stderr. */
+int cli_base_policy(const char *file, Sbx__Policy **out);
 
 /* A module file read into memory and loaded; `bytes` must outlive `module`. */
 struct cli_loaded {

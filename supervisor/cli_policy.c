@@ -83,3 +83,23 @@ int cli_policy(int argc, char **argv)
     usage(stderr);
     return CLI_USAGE;
 }
+
+int cli_base_policy(const char *file, Sbx__Policy **out)
+{
+    *out = NULL;
+    struct sbx_policy_error err;
+    if (!file) {
+        *out = sbx_policy_default();
+        if (!*out) fputs("sbx: out of memory\n", stderr);
+        return *out ? 0 : -1;
+    }
+    Sbx__Policy *p;
+    if (sbx_policy_from_file(file, &p, &err)) {
+        fprintf(stderr, "sbx: %s\n", err.msg);
+        return -1;
+    }
+    int rc = sbx_policy_resolve(p, out, &err);
+    sbx_policy_free(p);
+    if (rc) fprintf(stderr, "sbx: %s: %s\n", file, err.msg);
+    return rc;
+}

@@ -14,7 +14,9 @@
 #include "ipc/msg.h"
 #include "memimg/pool.h"
 #include "supervisor/cli.h"
+#include "supervisor/spawn_policy.h"
 #include "supervisor/zygote_client.h"
+#include "zygote/worker.h"
 #include "wasi/wasi.h"
 #include "zygote/values.h"
 
@@ -37,6 +39,8 @@ struct run_opts {
     size_t stack_size;
     uint32_t timeout_ms;
     bool in_process, inherit_env;
+    const char *policy_file;
+    Sbx__Policy *policy; /* effective: the file's or the default, with the flags */
 };
 
 static void run_usage(FILE *f)
@@ -48,6 +52,8 @@ static void run_usage(FILE *f)
           "                      its results are printed\n"
           "  --env K=V           set an environment variable of the guest (repeatable)\n"
           "  --inherit-env       pass this process's environment to the guest\n"
+          "  --policy FILE       the worker's policy (JSON, see `sbx policy check`); the\n"
+          "                      limit options may then only narrow it\n"
           "  --fuel N            stop with a trap after N function entries and loop iterations\n"
           "  --max-memory BYTES  largest linear memory (default 4 GiB)\n"
           "  --stack-size BYTES  wasm stack size (default 1 MiB)\n"
@@ -272,6 +278,16 @@ static int report_outcome(const char *path, const struct sbx_module *m,
         return CLI_TIMED_OUT;
     }
     const Sbx__WorkerReport *r = out->report;
+    if (sbx_worker_violated(out->wait_status)) {
+        int nr = r && r->kind_case == SBX__WORKER_REPORT__KIND_POLICY_VIOLATION &&
+                         r->policy_violation->has_syscall_nr
+                     ? r->policy_violation->syscall_nr
+                     : -1;
+        const char *name = nr >= 0 ? sbx_syscall_name(nr) : NULL;
+        fprintf(stderr, "sbx: %s: policy violation: system call %s (%d) is not allowed\n", path,
+                name ? name : "unknown", nr);
+        return SBX_CONFINE_EXIT_VIOLATION;
+    }
     bool reported = r && WIFEXITED(out->wait_status) && WEXITSTATUS(out->wait_status) == 0;
     if (!reported) {
         if (WIFSIGNALED(out->wait_status)) {
@@ -279,8 +295,12 @@ static int report_outcome(const char *path, const struct sbx_module *m,
                     WTERMSIG(out->wait_status));
             return 128 + WTERMSIG(out->wait_status);
         }
-        fprintf(stderr, "sbx: %s: the worker failed (exit status %d) without a report\n", path,
-                WIFEXITED(out->wait_status) ? WEXITSTATUS(out->wait_status) : -1);
+        if (r && r->kind_case == SBX__WORKER_REPORT__KIND_INTERNAL_ERROR &&
+            r->internal_error->message) /* a set-up failure, in the worker's words */
+            fprintf(stderr, "sbx: %s: the worker failed: %s\n", path, r->internal_error->message);
+        else
+            fprintf(stderr, "sbx: %s: the worker failed (exit status %d) without a report\n",
+                    path, WIFEXITED(out->wait_status) ? WEXITSTATUS(out->wait_status) : -1);
         return CLI_FAILED;
     }
     switch (r->kind_case) {
@@ -362,6 +382,7 @@ static int run_isolated(const char *path, struct cli_loaded *l, const struct run
         .envc = o->nenv,
         .memory_bytes = o->max_memory,
         .stack_bytes = o->stack_size,
+        .policy = o->policy,
     };
     struct sbx_spawn_outcome out;
     if (sbx_zygote_client_run(z, &req, &out, err, sizeof err)) {
@@ -399,6 +420,40 @@ static int inherit_env(struct run_opts *o)
 
 static int run_with(const char *path, const struct run_opts *op, int nargs, char **args);
 
+/* The run's effective policy: --policy FILE narrowed by the limit options,
+ * or, without a file, the defaults with the options in their place (the
+ * user at the terminal is the operator). The options then take its
+ * numbers, which every later step uses. */
+static int run_policy(struct run_opts *o)
+{
+    Sbx__ResourceLimits flags = SBX__RESOURCE_LIMITS__INIT;
+    if (o->max_memory) flags.has_memory_bytes = 1, flags.memory_bytes = o->max_memory;
+    if (o->fuel >= 0) flags.has_fuel = 1, flags.fuel = (uint64_t)o->fuel;
+    if (o->timeout_ms) flags.has_timeout_ms = 1, flags.timeout_ms = o->timeout_ms;
+    if (o->stack_size) flags.has_stack_bytes = 1, flags.stack_bytes = o->stack_size;
+    struct sbx_policy_error err;
+    int rc;
+    if (o->policy_file) {
+        Sbx__Policy *base;
+        if (cli_base_policy(o->policy_file, &base)) return -1;
+        rc = sbx_spawn_policy(base, NULL, &flags, &o->policy, &err);
+        sbx_policy_free(base);
+    } else {
+        rc = sbx_default_policy_with(&flags, &o->policy, &err);
+    }
+    if (rc) {
+        fprintf(stderr, "sbx run: %s\n", err.msg);
+        return -1;
+    }
+    Sbx__ResourceLimits l;
+    sbx_limits_from_policy(o->policy, &l);
+    o->max_memory = l.memory_bytes;
+    o->stack_size = (size_t)l.stack_bytes;
+    o->timeout_ms = l.timeout_ms;
+    o->fuel = l.has_fuel ? (int64_t)(l.fuel > INT64_MAX ? INT64_MAX : l.fuel) : -1;
+    return 0;
+}
+
 int cli_run(int argc, char **argv)
 {
     struct run_opts o = {.fuel = -1};
@@ -427,6 +482,8 @@ int cli_run(int argc, char **argv)
             o.timeout_ms = (uint32_t)v;
         } else if (!strcmp(a, "--env") && val && strchr(val, '=') && val[0] != '=') {
             if (add_env(&o, (char *)val)) return CLI_FAILED;
+        } else if (!strcmp(a, "--policy") && val) {
+            o.policy_file = val;
         } else if (!strcmp(a, "--inherit-env")) {
             o.inherit_env = true;
             continue;
@@ -447,6 +504,10 @@ int cli_run(int argc, char **argv)
     }
     const char *path = argv[i];
     if (o.inherit_env && inherit_env(&o)) return CLI_FAILED;
+    if (run_policy(&o)) {
+        free(o.env);
+        return CLI_USAGE;
+    }
     /* The guest's argv: the file as given, then its arguments (which are
      * the export's numeric arguments with --invoke instead). */
     o.argv = argv + i;
@@ -455,6 +516,7 @@ int cli_run(int argc, char **argv)
     if (!o.invoke) i = argc; /* no numeric arguments */
     int status = run_with(path, &o, argc - i, argv + i);
     free(o.env);
+    sbx_policy_free(o.policy);
     return status;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "memimg/config.h"
+#include "policy/policy.h"
 #include "supervisor/cli.h"
 #include "supervisor/daemon.h"
 
@@ -18,6 +19,8 @@ static void serve_usage(FILE *f)
           "  --group NAME        also let this group connect (socket mode 0660)\n"
           "  --max-workers N     refuse spawns beyond N live workers (default 64)\n"
           "  --slots N           linear-memory slots of the zygote's pool (default 100)\n"
+          "  --policy FILE       every spawn's policy (JSON, see `sbx policy check`); a\n"
+          "                      spawn may narrow it (default: the built-in safe policy)\n"
           "  --slot-strategy S   how freed slots are reused: reuse-affinity (default),\n"
           "                      next-available or random (docs/memimg.md)\n"
           "SIGTERM or SIGINT stops it: workers are killed and the socket removed.\n",
@@ -43,6 +46,7 @@ static bool parse_strategy(const char *name, int *out)
 
 int cli_serve(int argc, char **argv)
 {
+    const char *policy_file = NULL;
     struct sbx_daemon_config cfg = {
         .group = (gid_t)-1, .max_workers = 64, .slots = 100, .strategy = -1};
     for (int i = 0; i < argc; i++) {
@@ -66,6 +70,8 @@ int cli_serve(int argc, char **argv)
         } else if (!strcmp(a, "--slots") && val &&
                    (cfg.slots = (uint32_t)strtoul(val, &end, 10)) > 0 && !*end) {
         } else if (!strcmp(a, "--slot-strategy") && val && parse_strategy(val, &cfg.strategy)) {
+        } else if (!strcmp(a, "--policy") && val) {
+            policy_file = val;
         } else {
             fprintf(stderr, "sbx serve: bad option or value: %s\n", a);
             serve_usage(stderr);
@@ -77,5 +83,10 @@ int cli_serve(int argc, char **argv)
         serve_usage(stderr);
         return CLI_USAGE;
     }
-    return sbx_daemon_run(&cfg);
+    Sbx__Policy *policy;
+    if (cli_base_policy(policy_file, &policy)) return CLI_USAGE;
+    cfg.policy = policy;
+    int status = sbx_daemon_run(&cfg);
+    sbx_policy_free(policy);
+    return status;
 }

@@ -19,6 +19,9 @@ struct sbx_daemon_config {
     uint32_t max_workers;
     uint32_t slots;
     int strategy; /* enum sbx_pool_strategy, or -1 for the default */
+    /* Every spawn's base policy, complete (--policy FILE or the default);
+     * a spawn may narrow it, never widen it. */
+    const Sbx__Policy *policy;
 };
 
 /* Runs until SIGTERM/SIGINT; returns the exit status. Messages about the

@@ -19,6 +19,7 @@
 #include "ipc/socket.h"
 #include "ipc/validate.h"
 #include "supervisor/daemon.h"
+#include "supervisor/spawn_policy.h"
 
 #ifndef SBX_VERSION
 #define SBX_VERSION "unknown"
@@ -27,8 +28,12 @@
 void send_response(struct daemon *d, struct conn *c, Sbx__Response *r)
 {
     (void)d;
-    /* A client that does not read its replies is not waited for forever. */
-    sbx_ipc_send(c->fd, &r->base, NULL, 0, 1000);
+    /* A client that does not read its replies is not waited for forever:
+     * after a second it is cut off, so that it cannot stall the daemon a
+     * second per reply. Its queued requests then fail at once and the end
+     * of stream closes the connection (handle_client). */
+    int rc = sbx_ipc_send(c->fd, &r->base, NULL, 0, 1000);
+    if (rc == -ETIMEDOUT || rc == -EAGAIN) shutdown(c->fd, SHUT_RDWR);
 }
 
 void send_error(struct daemon *d, struct conn *c, uint64_t id, Sbx__ErrorCode code, const char *fmt,
@@ -336,9 +341,16 @@ static void handle_spawn(struct daemon *d, struct conn *c, uint64_t id, const Sb
                    export_name, type->nparams, sp->n_args);
         return;
     }
+    Sbx__Policy *policy;
+    struct sbx_policy_error perr;
+    if (sbx_spawn_policy(d->cfg->policy, sp->policy, sp->limits, &policy, &perr)) {
+        send_error(d, c, id, SBX__ERROR_CODE__BAD_REQUEST, "spawn.policy: %s", perr.msg);
+        return;
+    }
     struct worker *w = calloc(1, sizeof(*w));
     int ch[2];
     if (!w || sbx_ipc_pair(ch)) {
+        sbx_policy_free(policy);
         free(w);
         send_error(d, c, id, SBX__ERROR_CODE__INTERNAL, "out of resources");
         return;
@@ -354,8 +366,10 @@ static void handle_spawn(struct daemon *d, struct conn *c, uint64_t id, const Sb
     w->type = type;
     w->uid = c->uid;
     w->keep_alive = keep_alive;
-    w->metered = sp->limits && sp->limits->has_fuel && sp->limits->fuel > 0;
-    w->timeout_ms = sp->limits && sp->limits->has_timeout_ms ? sp->limits->timeout_ms : 0;
+    Sbx__ResourceLimits limits;
+    sbx_limits_from_policy(policy, &limits);
+    w->metered = limits.has_fuel;
+    w->timeout_ms = limits.timeout_ms;
     sbx__usage__init(&w->usage);
     w->next = d->workers;
     d->workers = w;
@@ -365,13 +379,11 @@ static void handle_spawn(struct daemon *d, struct conn *c, uint64_t id, const Sb
 
     Sbx__ControlRequest req;
     Sbx__ForkWorker fw;
-    Sbx__ResourceLimits limits;
     Sbx__StdioFd sfd[3], *sptr[3];
     int cfds[4];
     size_t nfds = 0;
     sbx__control_request__init(&req);
     sbx__fork_worker__init(&fw);
-    sbx__resource_limits__init(&limits);
     for (size_t i = 0; i < sp->n_stdio && i < 3; i++) {
         sfd[i] = *sp->stdio[i];
         sfd[i].fd_index = (uint32_t)nfds;
@@ -387,17 +399,20 @@ static void handle_spawn(struct daemon *d, struct conn *c, uint64_t id, const Sb
     fw.export_name = (char *)export_name;
     fw.n_args = sp->n_args, fw.args = sp->args;
     fw.has_keep_alive = 1, fw.keep_alive = keep_alive;
-    fw.n_argv = sp->n_argv, fw.argv = sp->argv;
-    fw.n_env = sp->n_env, fw.env = sp->env;
-    if (sp->limits) limits = *sp->limits;
-    limits.base.descriptor = &sbx__resource_limits__descriptor;
+    /* The spawn's own argv and env, else the policy's. */
+    fw.n_argv = sp->n_argv ? sp->n_argv : policy->n_args;
+    fw.argv = sp->n_argv ? sp->argv : policy->args;
+    fw.n_env = sp->n_env ? sp->n_env : policy->n_env;
+    fw.env = sp->n_env ? sp->env : policy->env;
     fw.limits = &limits;
+    fw.policy = policy;
     req.body_case = SBX__CONTROL_REQUEST__BODY_FORK;
     req.fork = &fw;
     worker_arm_timeout(d, w, w->timeout_ms);
     struct ctl_pending p = {.worker = w};
     int rc = ctl_send(d, &req, cfds, nfds, &p);
     close(ch[1]);
+    sbx_policy_free(policy);
     if (rc) worker_spawn_failed(d, w, "cannot reach the zygote");
 }
 

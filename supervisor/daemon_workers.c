@@ -17,7 +17,9 @@
 #include "ipc/limits.h"
 #include "ipc/msg.h"
 #include "ipc/validate.h"
+#include "policy/confine.h"
 #include "supervisor/daemon.h"
+#include "zygote/worker.h"
 
 struct worker *find_worker(struct daemon *d, uint64_t id)
 {
@@ -52,8 +54,8 @@ static void forget(struct daemon *d, struct worker *w)
 /* Fills `o` from what is known about a finished worker; pointers in `o`
  * point into `w` or into the storage given. */
 static void build_outcome(struct daemon *d, struct worker *w, Sbx__Outcome *o, Sbx__Killed *killed,
-                          Sbx__TimedOut *timed_out, Sbx__InternalError *ie, char *text,
-                          size_t textsz)
+                          Sbx__TimedOut *timed_out, Sbx__PolicyViolation *violation,
+                          Sbx__InternalError *ie, char *text, size_t textsz)
 {
     sbx__outcome__init(o);
     o->has_worker_id = 1, o->worker_id = w->id;
@@ -68,7 +70,8 @@ static void build_outcome(struct daemon *d, struct worker *w, Sbx__Outcome *o, S
         d->counters.timeouts++;
         return;
     }
-    if (w->killed_by_request || WIFSIGNALED(w->wait_status)) {
+    if (w->killed_by_request ||
+        (WIFSIGNALED(w->wait_status) && !sbx_worker_violated(w->wait_status))) {
         sbx__killed__init(killed);
         killed->has_signal = 1;
         killed->signal = WIFSIGNALED(w->wait_status) ? WTERMSIG(w->wait_status) : SIGKILL;
@@ -78,10 +81,28 @@ static void build_outcome(struct daemon *d, struct worker *w, Sbx__Outcome *o, S
         d->counters.killed++;
         return;
     }
+    if (sbx_worker_violated(w->wait_status)) {
+        sbx__policy_violation__init(violation);
+        int nr = r && r->kind_case == SBX__WORKER_REPORT__KIND_POLICY_VIOLATION &&
+                         r->policy_violation->has_syscall_nr
+                     ? r->policy_violation->syscall_nr
+                     : -1;
+        const char *name = nr >= 0 ? sbx_syscall_name(nr) : NULL;
+        if (nr >= 0) violation->has_syscall_nr = 1, violation->syscall_nr = nr;
+        violation->syscall_name = (char *)(name ? name : "unknown");
+        o->kind_case = SBX__OUTCOME__KIND_POLICY_VIOLATION;
+        o->policy_violation = violation;
+        d->counters.policy_violations++;
+        return;
+    }
     if (!r || !clean) {
-        snprintf(text, textsz, "the worker ended (%s %d) without a report",
-                 WIFEXITED(w->wait_status) ? "exit status" : "wait status",
-                 WIFEXITED(w->wait_status) ? WEXITSTATUS(w->wait_status) : w->wait_status);
+        if (r && r->kind_case == SBX__WORKER_REPORT__KIND_INTERNAL_ERROR &&
+            r->internal_error->message) /* a set-up failure, in the worker's words */
+            snprintf(text, textsz, "the worker failed: %s", r->internal_error->message);
+        else
+            snprintf(text, textsz, "the worker ended (%s %d) without a report",
+                     WIFEXITED(w->wait_status) ? "exit status" : "wait status",
+                     WIFEXITED(w->wait_status) ? WEXITSTATUS(w->wait_status) : w->wait_status);
         sbx__internal_error__init(ie);
         ie->message = text;
         o->kind_case = SBX__OUTCOME__KIND_INTERNAL_ERROR;
@@ -107,6 +128,11 @@ static void build_outcome(struct daemon *d, struct worker *w, Sbx__Outcome *o, S
         o->fuel_exhausted = r->fuel_exhausted;
         d->counters.fuel_exhausted++;
         return;
+    case SBX__WORKER_REPORT__KIND_MEMORY_LIMIT:
+        o->kind_case = SBX__OUTCOME__KIND_MEMORY_LIMIT;
+        o->memory_limit = r->memory_limit;
+        d->counters.memory_limit++;
+        return;
     case SBX__WORKER_REPORT__KIND_INTERNAL_ERROR:
         o->kind_case = SBX__OUTCOME__KIND_INTERNAL_ERROR;
         o->internal_error = r->internal_error;
@@ -128,13 +154,19 @@ static void build_outcome(struct daemon *d, struct worker *w, Sbx__Outcome *o, S
 static void deliver(struct daemon *d, struct worker *w)
 {
     struct conn *to = w->waiter ? w->waiter : w->owner;
-    if (!to) return; /* detached, nobody waiting: kept for a Wait */
+    if (!to) {
+        /* Detached, nobody waiting: kept for a Wait. Not detached: its
+         * connection closed, so the outcome has nowhere to go. */
+        if (!w->detach) forget(d, w);
+        return;
+    }
     Sbx__Outcome o;
     Sbx__Killed killed;
     Sbx__TimedOut timed_out;
     Sbx__InternalError ie;
     char text[256];
-    build_outcome(d, w, &o, &killed, &timed_out, &ie, text, sizeof text);
+    Sbx__PolicyViolation violation;
+    build_outcome(d, w, &o, &killed, &timed_out, &violation, &ie, text, sizeof text);
     Sbx__Response r;
     Sbx__Event ev;
     sbx__response__init(&r);
@@ -172,6 +204,8 @@ void worker_started(struct daemon *d, struct worker *w, const Sbx__WorkerStarted
     w->state = W_RUNNING;
     w->started_us = daemon_now_us();
     daemon_watch(d, w->channel, EV_CHANNEL, w);
+    /* Its connection closed while it was starting: now it has a pid. */
+    if (!w->owner && !w->detach) worker_kill(d, w, true);
     if (w->owner) {
         Sbx__Response r;
         Sbx__Spawned sp;
@@ -330,7 +364,7 @@ void workers_conn_closed(struct daemon *d, struct conn *c)
         w->owner = NULL; /* its outcome has no one to go to */
         if (w->state == W_DONE)
             forget(d, w);
-        else
+        else if (!w->detach) /* a starting one is killed in worker_started */
             worker_kill(d, w, true);
     }
 }

@@ -220,6 +220,7 @@ static int fork_worker(struct sbx_zygote_client *z, const struct sbx_spawn_reque
     fw.limits = &limits;
     fw.argv = r->argv, fw.n_argv = r->argc;
     fw.env = r->env, fw.n_env = r->envc;
+    fw.policy = (Sbx__Policy *)r->policy;
     req.has_id = 1, req.id = z->next_id++;
     req.body_case = SBX__CONTROL_REQUEST__BODY_FORK;
     req.fork = &fw;

@@ -55,8 +55,9 @@ struct sbx_spawn_request {
     size_t argc;
     char **env;
     size_t envc;
-    uint64_t memory_bytes; /* 0: the largest the pool allows */
-    uint64_t stack_bytes;  /* 0: 1 MiB */
+    uint64_t memory_bytes;     /* 0: the largest the pool allows */
+    uint64_t stack_bytes;      /* 0: 1 MiB */
+    const Sbx__Policy *policy; /* effective; NULL: the zygote's default */
 };
 
 /* How a worker ended, as the supervisor decided it. */

@@ -51,16 +51,18 @@ static int cmp_int(const void *a, const void *b)
     return *(const int *)a - *(const int *)b;
 }
 
-/* Every fd but 0-3 and those WASI holds goes: the zygote's control
+/* Every fd but 0-3, those WASI holds and the namespaces to join goes: the zygote's control
  * channel, other workers' fds, module memfds (their mappings stay valid). */
-static int close_other_fds(const struct sbx_wasi *wasi)
+static int close_other_fds(const struct sbx_wasi *wasi, const struct sbx_confine *conf)
 {
     int keep[256];
     size_t n = 0;
     for (int fd = 0; fd <= CHANNEL_FD; fd++)
         keep[n++] = fd;
+    size_t room = sizeof keep / sizeof keep[0] - n;
+    n += sbx_confine_fds(conf, keep + n, room);
     if (wasi) {
-        size_t room = sizeof keep / sizeof keep[0] - n;
+        room = sizeof keep / sizeof keep[0] - n;
         size_t got = sbx_wasi_host_fds(wasi, keep + n, room);
         if (got == room) return -EMFILE;
         n += got;
@@ -108,14 +110,15 @@ _Noreturn void sbx_worker_main(const struct sbx_worker_spec *w)
     if (install_fds(w->stdio, w->channel)) _exit(SBX_WORKER_EXIT_FAILED);
     /* 2. Die with the zygote; a zygote that died already means no one to
      *    report to. */
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != w->zygote_pid)
+    pid_t parent = getppid(); /* 0 in a pid namespace of its own */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) || (parent != w->zygote_pid && parent != 0))
         _exit(SBX_WORKER_EXIT_FAILED);
     unblock_signals();
 
     /* 3. WASI (for modules that import it), then the instance: code is
      *    mapped already (inherited from the zygote); this maps the memory
      *    image into a slot, before the fds close since the image is mapped
-     *    from its memfd. The start function waits until after the seam. */
+     *    from its memfd. The start function waits until the worker is confined. */
     struct sbx_linker *linker = sbx_linker_new();
     if (!linker) worker_fail("out of memory", NULL);
     struct sbx_error err;
@@ -137,18 +140,28 @@ _Noreturn void sbx_worker_main(const struct sbx_worker_spec *w)
     if (!inst) worker_fail("cannot instantiate", err.msg);
 
     /* 4. Give up every other fd. */
-    if (close_other_fds(wasi)) worker_fail("cannot close inherited fds", strerror(errno));
+    if (close_other_fds(wasi, w->confine))
+        worker_fail("cannot close inherited fds", strerror(errno));
 
-    /* ---- CONFINEMENT SEAM ---------------------------------------------
-     * The confinement issue puts its steps here, in this order, before any
-     * untrusted code runs: PR_SET_DUMPABLE 0, rlimits, drop capabilities,
-     * PR_SET_NO_NEW_PRIVS, namespaces, then the seccomp filter last.
-     * ------------------------------------------------------------------ */
+    /* 5. Confinement, last before any untrusted code runs (policy/
+     *    confine.h: dumpable, rlimits, namespaces, capabilities,
+     *    no_new_privs, seccomp). A forbidden system call from here on is
+     *    reported by the SIGSYS hook, then the worker exits. */
+    if (sbx_confine_set_violation_hook(worker_report_violation))
+        worker_fail("cannot install the violation handler", strerror(errno));
+    struct sbx_confine_error cerr;
+    if (sbx_confine_apply(w->confine, &cerr)) {
+        char why[640];
+        worker_fail("cannot confine the worker", sbx_confine_error_text(&cerr, why, sizeof why));
+    }
+    int ns_fds[8];
+    for (size_t i = 0, n = sbx_confine_fds(w->confine, ns_fds, 8); i < n; i++)
+        close(ns_fds[i]); /* joined: no longer needed */
 
-    /* 5. The module's start function: its first untrusted code. */
+    /* 6. The module's start function: its first untrusted code. */
     if (sbx_instance_start(inst, &trap)) worker_end_trap(inst, &trap);
 
-    /* 6. Run the export. A keep-alive spawn with no export to run (a
+    /* 7. Run the export. A keep-alive spawn with no export to run (a
      *    reactor: the supervisor sends an empty name) runs `_initialize` if
      *    the module has one. */
     const char *name = req->export_name ? req->export_name : "_start";

@@ -2,9 +2,13 @@
 #ifndef SBX_ZYGOTE_WORKER_H
 #define SBX_ZYGOTE_WORKER_H
 
+#include <signal.h>
+#include <stdbool.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include "jit/runtime.h"
+#include "policy/confine.h"
 #include "proto/sbx.pb-c.h"
 
 /* Exit statuses of a worker. Only "reported" means the channel carries a
@@ -14,6 +18,15 @@ enum {
     SBX_WORKER_EXIT_FAILED = 70, /* could not set up or report */
 };
 
+/* Did a worker end by a policy violation? Its exit status says so (the
+ * violation hook's exit, or SIGSYS where no hook ran); its report, if
+ * any, names the system call. */
+static inline bool sbx_worker_violated(int wait_status)
+{
+    return (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == SBX_CONFINE_EXIT_VIOLATION) ||
+           (WIFSIGNALED(wait_status) && WTERMSIG(wait_status) == SIGSYS);
+}
+
 struct sbx_worker_spec {
     const struct sbx_module *module;
     const struct sbx_compiled *compiled;
@@ -22,6 +35,7 @@ struct sbx_worker_spec {
     int stdio[3]; /* -1 for a stream not given */
     int channel;  /* report channel to the supervisor */
     pid_t zygote_pid;
+    const struct sbx_confine *confine; /* applied before any wasm runs */
 };
 
 /* Runs in the child right after fork. Never returns. */

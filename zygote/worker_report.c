@@ -4,6 +4,7 @@
 #include "zygote/worker_report.h"
 
 #include <stdio.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "ipc/msg.h"
@@ -104,6 +105,24 @@ _Noreturn void worker_report_memory_limit(uint64_t limit_bytes)
     report.kind_case = SBX__WORKER_REPORT__KIND_MEMORY_LIMIT;
     report.memory_limit = &ml;
     send_report(&report);
+}
+
+void worker_report_violation(int syscall_nr)
+{
+    Sbx__PolicyViolation pv = SBX__POLICY_VIOLATION__INIT;
+    pv.has_syscall_nr = syscall_nr >= 0, pv.syscall_nr = syscall_nr;
+    Sbx__WorkerReport report = SBX__WORKER_REPORT__INIT;
+    report.kind_case = SBX__WORKER_REPORT__KIND_POLICY_VIOLATION;
+    report.policy_violation = &pv;
+    Sbx__FromWorker msg = SBX__FROM_WORKER__INIT;
+    msg.body_case = SBX__FROM_WORKER__BODY_REPORT;
+    msg.report = &report;
+    /* protobuf-c packs into a flat buffer without allocating. */
+    uint8_t buf[64];
+    if (sbx__from_worker__get_packed_size(&msg) > sizeof buf) return;
+    struct iovec iov = {.iov_base = buf, .iov_len = sbx__from_worker__pack(&msg, buf)};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+    sendmsg(SBX_WORKER_CHANNEL_FD, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 _Noreturn void worker_end_trap(const struct sbx_instance *inst, const struct sbx_trap *t)

@@ -30,6 +30,9 @@ _Noreturn void worker_fail(const char *what, const char *detail);
 _Noreturn void worker_report_returned(const struct sbx_functype *ft, const union sbx_val *res);
 _Noreturn void worker_report_trap(const struct sbx_module *m, const struct sbx_trap *t);
 _Noreturn void worker_report_memory_limit(uint64_t limit_bytes);
+/* The seccomp violation hook (policy/confine.h): runs in the SIGSYS
+ * handler, so it packs into a stack buffer and makes one sendmsg. */
+void worker_report_violation(int syscall_nr);
 /* How a run that trapped ends: an exit (proc_exit), the memory limit (the
  * trap followed a memory.grow the limit refused), or the trap itself. */
 _Noreturn void worker_end_trap(const struct sbx_instance *inst, const struct sbx_trap *t);

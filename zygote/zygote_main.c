@@ -22,6 +22,7 @@
 #include "ipc/msg.h"
 #include "ipc/validate.h"
 #include "memimg/pool.h"
+#include "zygote/confinements.h"
 #include "zygote/worker.h"
 #include "zygote/zygote.h"
 
@@ -43,6 +44,7 @@ struct zygote {
     int ctl;
     int sigfd;
     struct sbx_pool *pool;
+    struct zygote_confinements *confinements;
     struct module_entry *modules;
     struct worker_entry *workers;
     size_t nworkers, workers_cap;
@@ -208,11 +210,20 @@ static void handle_fork(struct zygote *z, uint64_t id, const Sbx__ForkWorker *re
     for (size_t i = 0; i < req->n_stdio; i++)
         spec.stdio[req->stdio[i]->stream - SBX__STDIO_STREAM__STDIO_STDIN] =
             fds[req->stdio[i]->fd_index];
+    struct sbx_confine_error cerr;
+    char why[640];
+    spec.confine = zygote_confinement(&z->confinements, req->policy, &cerr);
+    if (!spec.confine) {
+        reply_error(z, id, SBX__ERROR_CODE__UNSUPPORTED, "cannot confine the worker: %s",
+                    sbx_confine_error_text(&cerr, why, sizeof why));
+        return;
+    }
 
     /* The zygote is single-threaded, so the child may do anything. */
-    pid_t pid = fork();
+    pid_t pid = sbx_confine_fork(spec.confine, &cerr);
     if (pid < 0) {
-        reply_error(z, id, SBX__ERROR_CODE__LIMIT, "fork: %s", strerror(errno));
+        reply_error(z, id, SBX__ERROR_CODE__LIMIT, "fork: %s",
+                    sbx_confine_error_text(&cerr, why, sizeof why));
         return;
     }
     if (pid == 0) {

@@ -1,12 +1,18 @@
 /* wasi_run: runs a WASI command module in this process, for the WASI tests.
  *
  *   wasi_run [--dir HOST::GUEST[:ro]]... [--env K=V]... [--no-stdin]
- *            [--socketpair] [--listen] FILE.wasm [ARGS...]
+ *            [--socketpair] [--listen] [--broker] FILE.wasm [ARGS...]
  *
  * Loads, compiles, instantiates the module with the WASI library
  * (local resolver) and calls `_start`. Exit status: the guest's proc_exit
  * code (0 if _start returns), 134 on a trap (message on stderr), 1 if the
  * module cannot be loaded or instantiated, 2 for a bad command line.
+ *
+ * --broker runs every path call through the broker instead, as a confined
+ * worker does: a forked child serves the requests with sbx_broker_serve
+ * over a SOCK_SEQPACKET socketpair, and the guest runs here with
+ * sbx_wasi_path_broker_ops. A request the child refuses, or a reply it
+ * cannot send, ends the child with a message on stderr and fails the run.
  *
  * --socketpair hands the guest one end of a stream socketpair (after the
  * preopens); a thread on the other end echoes what it reads, uppercased.
@@ -23,10 +29,16 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "ipc/limits.h"
+#include "ipc/msg.h"
+#include "ipc/validate.h"
 #include "jit/runtime.h"
 #include "memimg/pool.h"
+#include "supervisor/broker.h"
+#include "wasi/path_broker.h"
 #include "wasi/wasi.h"
 
 #define MAX_DIRS 16
@@ -34,7 +46,7 @@
 static int usage(void)
 {
     fputs("usage: wasi_run [--dir HOST::GUEST[:ro]]... [--env K=V]... [--no-stdin]\n"
-          "                [--socketpair] [--listen] FILE.wasm [ARGS...]\n",
+          "                [--socketpair] [--listen] [--broker] FILE.wasm [ARGS...]\n",
           stderr);
     return 2;
 }
@@ -95,13 +107,47 @@ static void *client(void *arg)
     return NULL;
 }
 
+/* The broker process: serves path requests until the guest's side closes. */
+static _Noreturn void serve_broker(const struct sbx_wasi_preopen *dirs, size_t n, int channel)
+{
+    struct sbx_broker_preopen p[MAX_DIRS];
+    for (size_t k = 0; k < n; k++)
+        p[k] = (struct sbx_broker_preopen){NULL, dirs[k].host_fd, dirs[k].guest_path,
+                                           dirs[k].read_only};
+    struct sbx_broker *b;
+    int rc = sbx_broker_new(p, n, &b);
+    while (!rc) {
+        ProtobufCMessage *m;
+        int fds[SBX_IPC_MAX_FDS];
+        size_t nfds;
+        rc = sbx_ipc_recv(channel, &sbx__from_worker__descriptor, &m, fds, &nfds, SBX_IPC_MAX_FDS,
+                          -1);
+        if (rc == -EPIPE) _exit(0);
+        if (rc) break;
+        const Sbx__FromWorker *fw = (const Sbx__FromWorker *)m;
+        struct sbx_ipc_reject why;
+        if (sbx_ipc_validate_from_worker(fw, nfds, &why)) {
+            fprintf(stderr, "wasi_run: broker: refused: %s\n", why.message);
+            _exit(3);
+        }
+        if (fw->body_case != SBX__FROM_WORKER__BODY_PATH) {
+            fputs("wasi_run: broker: not a path request\n", stderr);
+            _exit(3);
+        }
+        rc = sbx_broker_serve(b, channel, fw);
+        sbx_ipc_free(m);
+    }
+    fprintf(stderr, "wasi_run: broker: %s\n", strerror(-rc));
+    _exit(3);
+}
+
 int main(int argc, char **argv)
 {
     struct sbx_wasi_preopen dirs[MAX_DIRS];
     size_t ndirs = 0;
     const char *env[64];
     size_t nenv = 0;
-    bool no_stdin = false, socketpair_opt = false, listen_opt = false;
+    bool no_stdin = false, socketpair_opt = false, listen_opt = false, broker_opt = false;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--dir") && i + 1 < argc && ndirs < MAX_DIRS) {
@@ -130,6 +176,8 @@ int main(int argc, char **argv)
             socketpair_opt = true;
         } else if (!strcmp(argv[i], "--listen")) {
             listen_opt = true;
+        } else if (!strcmp(argv[i], "--broker")) {
+            broker_opt = true;
         } else {
             return usage();
         }
@@ -137,6 +185,23 @@ int main(int argc, char **argv)
     if (i >= argc) return usage();
     const char *path = argv[i];
     signal(SIGPIPE, SIG_IGN); /* a closed pipe is EPIPE to the guest */
+
+    /* Forked before any thread exists. */
+    struct sbx_wasi_path_broker broker = {.channel = -1, .next_id = 1};
+    pid_t broker_pid = -1;
+    if (broker_opt) {
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) return 1;
+        fflush(NULL);
+        broker_pid = fork();
+        if (broker_pid < 0) return 1;
+        if (broker_pid == 0) {
+            close(sv[0]);
+            serve_broker(dirs, ndirs, sv[1]);
+        }
+        close(sv[1]);
+        broker.channel = sv[0];
+    }
 
     int socks[2];
     size_t nsocks = 0;
@@ -206,6 +271,10 @@ int main(int argc, char **argv)
     cfg.npreopens = ndirs;
     cfg.socket_fds = socks;
     cfg.nsockets = nsocks;
+    if (broker_opt) {
+        cfg.ops = &sbx_wasi_path_broker_ops;
+        cfg.ops_ctx = &broker;
+    }
     struct sbx_wasi *w;
     if (sbx_wasi_new(&cfg, &w, &err)) {
         fprintf(stderr, "wasi_run: %s\n", err.msg);
@@ -253,5 +322,13 @@ out:
     sbx_module_free(m);
     free(bytes);
     free(wargv);
+    if (broker_pid > 0) {
+        close(broker.channel); /* the broker sees end of stream and exits */
+        int ws;
+        if (waitpid(broker_pid, &ws, 0) != broker_pid || !WIFEXITED(ws) || WEXITSTATUS(ws)) {
+            fputs("wasi_run: the broker failed\n", stderr);
+            if (!status) status = 1;
+        }
+    }
     return status;
 }

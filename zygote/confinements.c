@@ -1,0 +1,79 @@
+/* Prepared confinements keyed by the packed bytes of their policy: two
+ * spawns share one exactly when their effective policies are equal. The
+ * cache is small and bounded; a policy that falls out is prepared again. */
+#include "zygote/confinements.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/policy.h"
+
+#define MAX_CONFINEMENTS 16
+
+struct entry {
+    uint8_t *key;
+    size_t len;
+    struct sbx_confine *conf;
+};
+
+struct zygote_confinements {
+    struct entry e[MAX_CONFINEMENTS];
+    size_t n;
+};
+
+static void drop(struct entry *e)
+{
+    free(e->key);
+    sbx_confine_free(e->conf);
+}
+
+const struct sbx_confine *zygote_confinement(struct zygote_confinements **cache,
+                                             const Sbx__Policy *policy,
+                                             struct sbx_confine_error *err)
+{
+    memset(err, 0, sizeof *err);
+    if (!*cache && !(*cache = calloc(1, sizeof **cache))) goto oom;
+    struct zygote_confinements *c = *cache;
+    Sbx__Policy *dflt = NULL;
+    if (!policy && !(policy = dflt = sbx_policy_default())) goto oom;
+    size_t len = protobuf_c_message_get_packed_size(&policy->base);
+    uint8_t *key = malloc(len ? len : 1);
+    if (!key) {
+        sbx_policy_free(dflt);
+        goto oom;
+    }
+    protobuf_c_message_pack(&policy->base, key);
+    for (size_t i = 0; i < c->n; i++)
+        if (c->e[i].len == len && !memcmp(c->e[i].key, key, len)) {
+            free(key);
+            sbx_policy_free(dflt);
+            return c->e[i].conf;
+        }
+    struct sbx_confine *conf;
+    int rc = sbx_confine_prepare(policy, &conf, err);
+    sbx_policy_free(dflt);
+    if (rc) {
+        free(key);
+        return NULL;
+    }
+    if (c->n == MAX_CONFINEMENTS) { /* the oldest goes */
+        drop(&c->e[0]);
+        memmove(&c->e[0], &c->e[1], (MAX_CONFINEMENTS - 1) * sizeof c->e[0]);
+        c->n--;
+    }
+    c->e[c->n++] = (struct entry){.key = key, .len = len, .conf = conf};
+    return conf;
+oom:
+    err->step = "prepare";
+    snprintf(err->msg, sizeof err->msg, "out of memory");
+    return NULL;
+}
+
+void zygote_confinements_free(struct zygote_confinements *cache)
+{
+    if (!cache) return;
+    for (size_t i = 0; i < cache->n; i++)
+        drop(&cache->e[i]);
+    free(cache);
+}
