@@ -12,9 +12,14 @@
  * without touching SO_SNDBUF. Anything bigger travels as a memfd. */
 #define SBX_IPC_MAX_MESSAGE (128u * 1024)
 
+/* Preopened directories of one worker (the policy's limit too). */
+#define SBX_IPC_MAX_PREOPENS 64u
+
 /* Fds in one packet. The most any message carries is ForkWorker: stdin,
- * stdout, stderr and the worker's channel. */
-#define SBX_IPC_MAX_FDS 4u
+ * stdout, stderr, the worker's channel and a directory fd per preopen.
+ * Every validator also requires each fd received to be named by the
+ * message, so a packet cannot smuggle in more than it uses. */
+#define SBX_IPC_MAX_FDS (4u + SBX_IPC_MAX_PREOPENS)
 
 /* Bytes protobuf-c may allocate while unpacking one message. Unpacking
  * expands its input: a repeated submessage costs 2 bytes on the wire and

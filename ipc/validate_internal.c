@@ -27,6 +27,11 @@ static int v_fork(struct vctx *v, const Sbx__ForkWorker *m)
     if (!rc) rc = v_values(v, m->n_args, m->args, "fork.args");
     if (!rc)
         rc = v_fd_index(v, m->has_channel_fd_index, m->channel_fd_index, "fork.channel_fd_index");
+    size_t npre = m->policy ? m->policy->n_preopens : 0;
+    if (!rc && m->n_preopen_fd_index != npre)
+        rc = BAD("fork.preopen_fd_index: %zu for %zu preopens", m->n_preopen_fd_index, npre);
+    for (size_t i = 0; !rc && i < m->n_preopen_fd_index; i++)
+        rc = v_fd_index(v, true, m->preopen_fd_index[i], "fork.preopen_fd_index");
     return rc;
 }
 

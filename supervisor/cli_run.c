@@ -13,6 +13,7 @@
 #include "jit/runtime.h"
 #include "ipc/msg.h"
 #include "memimg/pool.h"
+#include "supervisor/broker.h"
 #include "supervisor/cli.h"
 #include "supervisor/spawn_policy.h"
 #include "supervisor/zygote_client.h"
@@ -40,6 +41,7 @@ struct run_opts {
     uint32_t timeout_ms;
     bool in_process, inherit_env;
     const char *policy_file;
+    Sbx__Policy request; /* what the options ask for (--dir) */
     Sbx__Policy *policy; /* effective: the file's or the default, with the flags */
 };
 
@@ -52,6 +54,8 @@ static void run_usage(FILE *f)
           "                      its results are printed\n"
           "  --env K=V           set an environment variable of the guest (repeatable)\n"
           "  --inherit-env       pass this process's environment to the guest\n"
+          "  --dir HOST[::GUEST][:ro]  let the guest reach directory HOST as GUEST\n"
+          "                      (default: HOST as given), read-only with :ro (repeatable)\n"
           "  --policy FILE       the worker's policy (JSON, see `sbx policy check`); the\n"
           "                      limit options may then only narrow it\n"
           "  --fuel N            stop with a trap after N function entries and loop iterations\n"
@@ -174,14 +178,41 @@ static int resolve_export(const char *path, const struct sbx_module *m, const ch
     return 0;
 }
 
-/* WASI in this process (--in-process), with this process's stdio. */
-static int local_wasi(const struct run_opts *o, struct sbx_linker *linker, struct sbx_wasi **out,
-                      struct sbx_error *err)
+/* Opens the policy's preopened directories: the broker's roots. NULL and
+ * a message on stderr when one cannot be opened. */
+static struct sbx_broker *open_preopens(const char *path, const Sbx__Policy *p)
+{
+    struct sbx_broker_preopen pre[p->n_preopens + 1];
+    for (size_t i = 0; i < p->n_preopens; i++)
+        pre[i] = (struct sbx_broker_preopen){.host_path = p->preopens[i]->host_path,
+                                             .host_fd = -1,
+                                             .guest_path = p->preopens[i]->guest_path,
+                                             .read_only = p->preopens[i]->read_only};
+    struct sbx_broker *b;
+    int e = sbx_broker_new(pre, p->n_preopens, &b);
+    if (e) {
+        fprintf(stderr, "sbx: %s: cannot open a preopened directory: %s\n", path, strerror(-e));
+        return NULL;
+    }
+    return b;
+}
+
+/* WASI in this process (--in-process), with this process's stdio and the
+ * local resolver beneath the preopens. */
+static int local_wasi(const struct run_opts *o, const struct sbx_broker *dirs,
+                      struct sbx_linker *linker, struct sbx_wasi **out, struct sbx_error *err)
 {
     struct sbx_wasi_config cfg;
     sbx_wasi_config_default(&cfg);
     cfg.argv = (const char *const *)o->argv, cfg.argc = o->argc;
     cfg.env = (const char *const *)o->env, cfg.envc = o->nenv;
+    size_t n = sbx_broker_count(dirs);
+    struct sbx_wasi_preopen pre[n + 1];
+    for (size_t i = 0; i < n; i++)
+        pre[i] = (struct sbx_wasi_preopen){.host_fd = sbx_broker_root_fd(dirs, i),
+                                           .guest_path = o->policy->preopens[i]->guest_path,
+                                           .read_only = o->policy->preopens[i]->read_only};
+    cfg.preopens = pre, cfg.npreopens = n;
     if (sbx_wasi_new(&cfg, out, err)) return -1;
     if (sbx_wasi_define(*out, linker)) return sbx_fail(err, 0, "out of memory");
     return 0;
@@ -203,6 +234,7 @@ static int run_loaded(const char *path, struct cli_loaded *l, const struct run_o
     struct sbx_pool *pool = NULL;
     struct sbx_instance *inst = NULL;
     struct sbx_wasi *wasi = NULL;
+    struct sbx_broker *dirs = NULL;
     if (!argv || !res) goto out;
     for (uint32_t i = 0; i < ft->nparams; i++)
         if (parse_arg(args[i], ft->params[i], &argv[i])) {
@@ -231,9 +263,12 @@ static int run_loaded(const char *path, struct cli_loaded *l, const struct run_o
     linker = sbx_linker_new();
     struct sbx_trap trap;
     memset(&trap, 0, sizeof trap);
-    if (linker && sbx_wasi_imported_by(m) && local_wasi(o, linker, &wasi, &err)) {
-        fprintf(stderr, "sbx: %s: cannot set up WASI: %s\n", path, err.msg);
-        goto out;
+    if (linker && sbx_wasi_imported_by(m)) {
+        if (!(dirs = open_preopens(path, o->policy))) goto out;
+        if (local_wasi(o, dirs, linker, &wasi, &err)) {
+            fprintf(stderr, "sbx: %s: cannot set up WASI: %s\n", path, err.msg);
+            goto out;
+        }
     }
     struct sbx_instance_options iopts = {.max_memory_bytes = o->max_memory,
                                          .stack_size = o->stack_size};
@@ -261,6 +296,7 @@ out:
     sbx_instance_free(inst);
     sbx_linker_free(linker);
     sbx_wasi_free(wasi);
+    sbx_broker_free(dirs);
     sbx_pool_destroy(pool);
     sbx_compiled_free(c);
     free(argv);
@@ -299,8 +335,8 @@ static int report_outcome(const char *path, const struct sbx_module *m,
             r->internal_error->message) /* a set-up failure, in the worker's words */
             fprintf(stderr, "sbx: %s: the worker failed: %s\n", path, r->internal_error->message);
         else
-            fprintf(stderr, "sbx: %s: the worker failed (exit status %d) without a report\n",
-                    path, WIFEXITED(out->wait_status) ? WEXITSTATUS(out->wait_status) : -1);
+            fprintf(stderr, "sbx: %s: the worker failed (exit status %d) without a report\n", path,
+                    WIFEXITED(out->wait_status) ? WEXITSTATUS(out->wait_status) : -1);
         return CLI_FAILED;
     }
     switch (r->kind_case) {
@@ -384,8 +420,11 @@ static int run_isolated(const char *path, struct cli_loaded *l, const struct run
         .stack_bytes = o->stack_size,
         .policy = o->policy,
     };
+    if (!(req.broker = open_preopens(path, o->policy))) return CLI_FAILED;
     struct sbx_spawn_outcome out;
-    if (sbx_zygote_client_run(z, &req, &out, err, sizeof err)) {
+    int rc = sbx_zygote_client_run(z, &req, &out, err, sizeof err);
+    sbx_broker_free(req.broker);
+    if (rc) {
         fprintf(stderr, "sbx: %s: %s\n", path, err);
         return CLI_FAILED;
     }
@@ -393,6 +432,55 @@ static int run_isolated(const char *path, struct cli_loaded *l, const struct run
     int status = report_outcome(path, m, ft, &out, o->timeout_ms);
     if (out.report_msg) sbx_ipc_free(&out.report_msg->base);
     return status;
+}
+
+/* --dir HOST[::GUEST][:ro]: a preopen of the request. HOST is made
+ * absolute and canonical here, as a policy requires; GUEST defaults to
+ * HOST as the user wrote it (what wasmtime does). */
+static int add_dir(struct run_opts *o, const char *spec)
+{
+    size_t len = strlen(spec);
+    bool ro = len > 3 && !strcmp(spec + len - 3, ":ro");
+    if (ro) len -= 3;
+    char *host = strndup(spec, len);
+    if (!host) return -1;
+    char *sep = strstr(host, "::");
+    const char *guest = host;
+    if (sep) *sep = 0, guest = sep + 2;
+    char *real = realpath(host, NULL);
+    if (!real || !*guest) {
+        fprintf(stderr, "sbx run: --dir %s: %s\n", spec,
+                real ? "empty guest path" : strerror(errno));
+        free(real);
+        free(host);
+        return -1;
+    }
+    Sbx__Preopen **list = realloc(o->request.preopens, (o->request.n_preopens + 1) * sizeof *list);
+    Sbx__Preopen *p = malloc(sizeof *p);
+    char *g = strdup(guest);
+    if (list) o->request.preopens = list;
+    if (!list || !p || !g) {
+        free(p), free(g), free(real), free(host);
+        return -1;
+    }
+    sbx__preopen__init(p);
+    p->host_path = real;
+    p->guest_path = g;
+    p->has_read_only = 1, p->read_only = ro;
+    list[o->request.n_preopens++] = p;
+    free(host);
+    return 0;
+}
+
+static void free_dirs(struct run_opts *o)
+{
+    for (size_t i = 0; i < o->request.n_preopens; i++) {
+        free(o->request.preopens[i]->host_path);
+        free(o->request.preopens[i]->guest_path);
+        free(o->request.preopens[i]);
+    }
+    free(o->request.preopens);
+    o->request.preopens = NULL, o->request.n_preopens = 0;
 }
 
 /* Adds "K=V" to the guest's environment (the first entry of a key wins). */
@@ -436,10 +524,10 @@ static int run_policy(struct run_opts *o)
     if (o->policy_file) {
         Sbx__Policy *base;
         if (cli_base_policy(o->policy_file, &base)) return -1;
-        rc = sbx_spawn_policy(base, NULL, &flags, &o->policy, &err);
+        rc = sbx_spawn_policy(base, &o->request, &flags, &o->policy, &err);
         sbx_policy_free(base);
     } else {
-        rc = sbx_default_policy_with(&flags, &o->policy, &err);
+        rc = sbx_default_policy_with(&o->request, &flags, &o->policy, &err);
     }
     if (rc) {
         fprintf(stderr, "sbx run: %s\n", err.msg);
@@ -456,7 +544,7 @@ static int run_policy(struct run_opts *o)
 
 int cli_run(int argc, char **argv)
 {
-    struct run_opts o = {.fuel = -1};
+    struct run_opts o = {.fuel = -1, .request = SBX__POLICY__INIT};
     int i = 0;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
@@ -482,6 +570,12 @@ int cli_run(int argc, char **argv)
             o.timeout_ms = (uint32_t)v;
         } else if (!strcmp(a, "--env") && val && strchr(val, '=') && val[0] != '=') {
             if (add_env(&o, (char *)val)) return CLI_FAILED;
+        } else if (!strcmp(a, "--dir") && val) {
+            if (add_dir(&o, val)) {
+                free_dirs(&o);
+                free(o.env);
+                return CLI_USAGE;
+            }
         } else if (!strcmp(a, "--policy") && val) {
             o.policy_file = val;
         } else if (!strcmp(a, "--inherit-env")) {
@@ -506,6 +600,7 @@ int cli_run(int argc, char **argv)
     if (o.inherit_env && inherit_env(&o)) return CLI_FAILED;
     if (run_policy(&o)) {
         free(o.env);
+        free_dirs(&o);
         return CLI_USAGE;
     }
     /* The guest's argv: the file as given, then its arguments (which are
@@ -516,6 +611,7 @@ int cli_run(int argc, char **argv)
     if (!o.invoke) i = argc; /* no numeric arguments */
     int status = run_with(path, &o, argc - i, argv + i);
     free(o.env);
+    free_dirs(&o);
     sbx_policy_free(o.policy);
     return status;
 }

@@ -85,6 +85,7 @@ struct worker {
     bool calling;
     struct conn *caller;
     uint64_t call_request, call_id;
+    struct sbx_broker *broker; /* its preopens: serves its path calls */
     struct worker *next;
 };
 

@@ -18,6 +18,7 @@
 #include "ipc/msg.h"
 #include "ipc/socket.h"
 #include "ipc/validate.h"
+#include "supervisor/broker.h"
 #include "supervisor/daemon.h"
 #include "supervisor/spawn_policy.h"
 
@@ -304,6 +305,27 @@ static void handle_unload(struct daemon *d, struct conn *c, uint64_t id, const c
                "this connection holds no reference to module %s", mid);
 }
 
+/* The broker of a spawn's preopens (its directories opened now, so a
+ * missing one fails the spawn); NULL after sending the error. */
+static struct sbx_broker *open_preopens(struct daemon *d, struct conn *c, uint64_t id,
+                                        const Sbx__Policy *p)
+{
+    struct sbx_broker_preopen pre[p->n_preopens + 1];
+    for (size_t i = 0; i < p->n_preopens; i++)
+        pre[i] = (struct sbx_broker_preopen){.host_path = p->preopens[i]->host_path,
+                                             .host_fd = -1,
+                                             .guest_path = p->preopens[i]->guest_path,
+                                             .read_only = p->preopens[i]->read_only};
+    struct sbx_broker *b;
+    int e = sbx_broker_new(pre, p->n_preopens, &b);
+    if (e) {
+        send_error(d, c, id, SBX__ERROR_CODE__IO_ERROR,
+                   "policy.preopens: cannot open a directory: %s", strerror(-e));
+        return NULL;
+    }
+    return b;
+}
+
 static void handle_spawn(struct daemon *d, struct conn *c, uint64_t id, const Sbx__Spawn *sp,
                          const int *fds)
 {
@@ -347,9 +369,15 @@ static void handle_spawn(struct daemon *d, struct conn *c, uint64_t id, const Sb
         send_error(d, c, id, SBX__ERROR_CODE__BAD_REQUEST, "spawn.policy: %s", perr.msg);
         return;
     }
+    struct sbx_broker *broker = open_preopens(d, c, id, policy);
+    if (!broker) {
+        sbx_policy_free(policy);
+        return;
+    }
     struct worker *w = calloc(1, sizeof(*w));
     int ch[2];
     if (!w || sbx_ipc_pair(ch)) {
+        sbx_broker_free(broker);
         sbx_policy_free(policy);
         free(w);
         send_error(d, c, id, SBX__ERROR_CODE__INTERNAL, "out of resources");
@@ -365,6 +393,7 @@ static void handle_spawn(struct daemon *d, struct conn *c, uint64_t id, const Sb
     w->module = m;
     w->type = type;
     w->uid = c->uid;
+    w->broker = broker;
     w->keep_alive = keep_alive;
     Sbx__ResourceLimits limits;
     sbx_limits_from_policy(policy, &limits);
@@ -380,7 +409,8 @@ static void handle_spawn(struct daemon *d, struct conn *c, uint64_t id, const Sb
     Sbx__ControlRequest req;
     Sbx__ForkWorker fw;
     Sbx__StdioFd sfd[3], *sptr[3];
-    int cfds[4];
+    int cfds[SBX_IPC_MAX_FDS];
+    uint32_t preopen_index[SBX_IPC_MAX_PREOPENS];
     size_t nfds = 0;
     sbx__control_request__init(&req);
     sbx__fork_worker__init(&fw);
@@ -406,6 +436,13 @@ static void handle_spawn(struct daemon *d, struct conn *c, uint64_t id, const Sb
     fw.env = sp->n_env ? sp->env : policy->env;
     fw.limits = &limits;
     fw.policy = policy;
+    /* The worker's own directory fd of each preopen (the broker's roots). */
+    for (size_t i = 0; i < sbx_broker_count(broker) && i < SBX_IPC_MAX_PREOPENS; i++) {
+        preopen_index[i] = (uint32_t)nfds;
+        cfds[nfds++] = sbx_broker_root_fd(broker, i);
+    }
+    fw.n_preopen_fd_index = sbx_broker_count(broker);
+    fw.preopen_fd_index = preopen_index;
     req.body_case = SBX__CONTROL_REQUEST__BODY_FORK;
     req.fork = &fw;
     worker_arm_timeout(d, w, w->timeout_ms);

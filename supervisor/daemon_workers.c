@@ -18,6 +18,7 @@
 #include "ipc/msg.h"
 #include "ipc/validate.h"
 #include "policy/confine.h"
+#include "supervisor/broker.h"
 #include "supervisor/daemon.h"
 #include "zygote/worker.h"
 
@@ -48,6 +49,7 @@ static void forget(struct daemon *d, struct worker *w)
     close_fd(d, &w->wait_timer);
     if (w->pidfd >= 0) close(w->pidfd);
     if (w->report) sbx_ipc_free(&w->report->base);
+    sbx_broker_free(w->broker);
     free(w);
 }
 
@@ -255,6 +257,9 @@ void worker_channel_event(struct daemon *d, struct worker *w)
             w->report = msg; /* the first report counts */
             continue;
         }
+        if (msg->body_case == SBX__FROM_WORKER__BODY_PATH &&
+            sbx_broker_serve(w->broker, w->channel, msg)) /* hostile, or not reading */
+            worker_kill(d, w, false);
         if (msg->body_case == SBX__FROM_WORKER__BODY_IDLE && w->keep_alive) worker_idle(d, w);
         if (msg->body_case == SBX__FROM_WORKER__BODY_CALL_RESULT) worker_call_result(d, w, msg);
         sbx_ipc_free(&msg->base);

@@ -30,11 +30,13 @@ int sbx_spawn_policy(const Sbx__Policy *base, const Sbx__Policy *request,
     return sbx_policy_narrow(base, &req, effective, err);
 }
 
-int sbx_default_policy_with(const Sbx__ResourceLimits *limits, Sbx__Policy **effective,
-                            struct sbx_policy_error *err)
+int sbx_default_policy_with(const Sbx__Policy *request, const Sbx__ResourceLimits *limits,
+                            Sbx__Policy **effective, struct sbx_policy_error *err)
 {
     Sbx__Policy file = SBX__POLICY__INIT;
     Sbx__PolicyLimits lim = SBX__POLICY_LIMITS__INIT;
+    if (request) file = *request;
+    if (file.limits) lim = *file.limits;
     merge_limits(&lim, limits);
     file.limits = &lim;
     return sbx_policy_resolve(&file, effective, err);

@@ -15,10 +15,10 @@ int sbx_spawn_policy(const Sbx__Policy *base, const Sbx__Policy *request,
                      const Sbx__ResourceLimits *limits, Sbx__Policy **effective,
                      struct sbx_policy_error *err);
 
-/* The default policy with the given limits in place of its own (they may
- * widen it: for the operator's own command line). */
-int sbx_default_policy_with(const Sbx__ResourceLimits *limits, Sbx__Policy **effective,
-                            struct sbx_policy_error *err);
+/* The default policy with what request and limits set in place of its own
+ * (they may widen it: for the operator's own command line). */
+int sbx_default_policy_with(const Sbx__Policy *request, const Sbx__ResourceLimits *limits,
+                            Sbx__Policy **effective, struct sbx_policy_error *err);
 
 /* The ResourceLimits a worker gets for an effective policy; every field
  * present (fuel only when the policy meters it). */

@@ -2,6 +2,8 @@
  * ControlRequest/ControlReply and FromWorker sections). */
 #include "supervisor/zygote_client.h"
 
+#include "supervisor/broker.h"
+
 #include <errno.h>
 #include <nettle/sha2.h>
 #include <poll.h>
@@ -187,7 +189,8 @@ static int fork_worker(struct sbx_zygote_client *z, const struct sbx_spawn_reque
     Sbx__ForkWorker fw;
     Sbx__ResourceLimits limits;
     Sbx__StdioFd sfd[3], *sptr[3];
-    int fds[4];
+    int fds[SBX_IPC_MAX_FDS];
+    uint32_t preopen_index[SBX_IPC_MAX_PREOPENS];
     size_t nfds = 0;
     sbx__control_request__init(&req);
     sbx__fork_worker__init(&fw);
@@ -221,6 +224,14 @@ static int fork_worker(struct sbx_zygote_client *z, const struct sbx_spawn_reque
     fw.argv = r->argv, fw.n_argv = r->argc;
     fw.env = r->env, fw.n_env = r->envc;
     fw.policy = (Sbx__Policy *)r->policy;
+    /* The worker's own directory fd of each preopen (the broker's roots). */
+    size_t npre = r->broker ? sbx_broker_count(r->broker) : 0;
+    for (size_t i = 0; i < npre && i < SBX_IPC_MAX_PREOPENS; i++) {
+        preopen_index[i] = (uint32_t)nfds;
+        fds[nfds++] = sbx_broker_root_fd(r->broker, i);
+    }
+    fw.n_preopen_fd_index = npre;
+    fw.preopen_fd_index = preopen_index;
     req.has_id = 1, req.id = z->next_id++;
     req.body_case = SBX__CONTROL_REQUEST__BODY_FORK;
     req.fork = &fw;
@@ -246,6 +257,14 @@ static int fork_worker(struct sbx_zygote_client *z, const struct sbx_spawn_reque
         if (rfds[i] != *pidfd) close(rfds[i]);
     sbx_ipc_free(&rep->base);
     return 0;
+}
+
+static void kill_worker(pid_t pid, int pidfd)
+{
+    if (pidfd >= 0)
+        syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    else
+        kill(pid, SIGKILL);
 }
 
 int sbx_zygote_client_run(struct sbx_zygote_client *z, const struct sbx_spawn_request *r,
@@ -280,10 +299,7 @@ int sbx_zygote_client_run(struct sbx_zygote_client *z, const struct sbx_spawn_re
         if (n < 0 && errno == EINTR) continue;
         if (n == 0) { /* wall-clock limit: kill it; the exit still arrives */
             out->timed_out = true;
-            if (pidfd >= 0)
-                syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-            else
-                kill(pid, SIGKILL);
+            kill_worker(pid, pidfd);
             continue;
         }
         if (p[1].revents) {
@@ -293,8 +309,13 @@ int sbx_zygote_client_run(struct sbx_zygote_client *z, const struct sbx_spawn_re
             int e = sbx_ipc_recv(ch[0], &sbx__from_worker__descriptor, (ProtobufCMessage **)&msg,
                                  fds, &nfds, 0, 0);
             struct sbx_ipc_reject why;
-            if (e == 0 && !sbx_ipc_validate_from_worker(msg, nfds, &why) &&
-                msg->body_case == SBX__FROM_WORKER__BODY_REPORT && !out->report_msg) {
+            bool valid = e == 0 && !sbx_ipc_validate_from_worker(msg, nfds, &why);
+            if (valid && msg->body_case == SBX__FROM_WORKER__BODY_PATH) {
+                /* A path call for the broker; a bad one ends the worker. */
+                if (!r->broker || sbx_broker_serve(r->broker, ch[0], msg)) kill_worker(pid, pidfd);
+                sbx_ipc_free(&msg->base);
+            } else if (valid && msg->body_case == SBX__FROM_WORKER__BODY_REPORT &&
+                       !out->report_msg) {
                 out->report_msg = msg; /* kept: the first report counts */
                 out->report = msg->report;
             } else if (e == 0) {

@@ -12,6 +12,8 @@
 #include "proto/sbx.pb-c.h"
 #include "zygote/zygote.h"
 
+struct sbx_broker;
+
 struct sbx_zygote_client {
     pid_t pid;
     int ctl;
@@ -58,6 +60,7 @@ struct sbx_spawn_request {
     uint64_t memory_bytes;     /* 0: the largest the pool allows */
     uint64_t stack_bytes;      /* 0: 1 MiB */
     const Sbx__Policy *policy; /* effective; NULL: the zygote's default */
+    struct sbx_broker *broker; /* its preopens (policy order), or NULL */
 };
 
 /* How a worker ended, as the supervisor decided it. */

@@ -36,6 +36,7 @@ struct sbx_worker_spec {
     int channel;  /* report channel to the supervisor */
     pid_t zygote_pid;
     const struct sbx_confine *confine; /* applied before any wasm runs */
+    const int *preopen_fds;            /* a directory fd per req->policy->preopens */
 };
 
 /* Runs in the child right after fork. Never returns. */

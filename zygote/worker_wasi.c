@@ -1,8 +1,11 @@
 /* WASI for a worker: the guest's args, environment and stdio come from the
- * spawn; path calls go to the supervisor's broker over the worker's channel
- * (wasi/path_broker.h) once preopens exist. Only modules that import
+ * spawn, its preopens from the policy; every path call goes to the
+ * supervisor's broker over the worker's channel (wasi/path_broker.h), since
+ * the confined worker has no path system call. Only modules that import
  * wasi_snapshot_preview1 get it. */
+#include "wasi/path_broker.h"
 #include "wasi/wasi.h"
+#include "zygote/worker_report.h"
 #include "zygote/worker.h"
 
 int sbx_worker_wasi(const struct sbx_worker_spec *w, struct sbx_linker *linker,
@@ -21,6 +24,21 @@ int sbx_worker_wasi(const struct sbx_worker_spec *w, struct sbx_linker *linker,
     cfg.stdin_fd = w->stdio[0] >= 0 ? 0 : -1;
     cfg.stdout_fd = w->stdio[1] >= 0 ? 1 : -1;
     cfg.stderr_fd = w->stdio[2] >= 0 ? 2 : -1;
+    const Sbx__Policy *policy = req->policy;
+    size_t n = policy ? policy->n_preopens : 0;
+    struct sbx_wasi_preopen pre[n + 1];
+    for (size_t i = 0; i < n; i++)
+        pre[i] = (struct sbx_wasi_preopen){.host_fd = w->preopen_fds[i],
+                                           .guest_path = policy->preopens[i]->guest_path,
+                                           .read_only = policy->preopens[i]->has_read_only &&
+                                                        policy->preopens[i]->read_only};
+    cfg.preopens = pre;
+    cfg.npreopens = n;
+    /* The broker's context lives as long as the worker. */
+    static struct sbx_wasi_path_broker broker;
+    broker = (struct sbx_wasi_path_broker){.channel = SBX_WORKER_CHANNEL_FD, .next_id = 1};
+    cfg.ops = &sbx_wasi_path_broker_ops;
+    cfg.ops_ctx = &broker;
     struct sbx_wasi *wasi;
     if (sbx_wasi_new(&cfg, &wasi, err)) return -1;
     if (sbx_wasi_define(wasi, linker)) {

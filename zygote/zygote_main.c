@@ -210,6 +210,10 @@ static void handle_fork(struct zygote *z, uint64_t id, const Sbx__ForkWorker *re
     for (size_t i = 0; i < req->n_stdio; i++)
         spec.stdio[req->stdio[i]->stream - SBX__STDIO_STREAM__STDIO_STDIN] =
             fds[req->stdio[i]->fd_index];
+    int preopens[SBX_IPC_MAX_PREOPENS];
+    for (size_t i = 0; i < req->n_preopen_fd_index && i < SBX_IPC_MAX_PREOPENS; i++)
+        preopens[i] = fds[req->preopen_fd_index[i]];
+    spec.preopen_fds = preopens;
     struct sbx_confine_error cerr;
     char why[640];
     spec.confine = zygote_confinement(&z->confinements, req->policy, &cerr);

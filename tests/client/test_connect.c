@@ -35,7 +35,7 @@ Test(connect, handshake_over_a_socketpair)
     cr_assert_str_eq(info.server_version, "0.1.0-fake");
     cr_assert_eq(info.supervisor_pid, 4242);
     cr_assert_eq(info.max_inline_module_bytes, 64 * 1024);
-    cr_assert_eq(info.max_fds_per_message, 4);
+    cr_assert_eq(info.max_fds_per_message, SBX_IPC_MAX_FDS);
     cr_assert_geq(sbx_client_fd(c), 0);
     sbx_disconnect(c);
     fake_join(&f);

@@ -85,9 +85,9 @@ Test(fds, more_than_the_protocol_allows_are_closed)
     int sv[2];
     make_pair(sv);
     int before = count_fds();
-    int many[16];
-    for (int i = 0; i < 16; i++)
-        many[i] = i % 3;
+    int many[SBX_IPC_MAX_FDS + 12];
+    for (size_t i = 0; i < sizeof many / sizeof many[0]; i++)
+        many[i] = (int)(i % 3);
     union {
         struct cmsghdr align;
         char buf[CMSG_SPACE(sizeof(many))];

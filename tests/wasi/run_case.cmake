@@ -33,9 +33,13 @@ set(stdin_file "${dir}/stdin.txt")
 if(STDIN)
   set(stdin_file "${STDIN}")
 endif()
+# The module sits in the case's directory and is named relatively, so the
+# guest's argv[0] is its file name whichever runner passes it on.
+file(COPY "${WASM}" DESTINATION "${dir}")
+get_filename_component(wasm_name "${WASM}" NAME)
 execute_process(
   COMMAND "${RUN}" ${OPTS} --dir "${dir}/root::/sandbox" --dir "${dir}/ro::/ro:ro"
-          --dir "${dir}/other::/other" "${WASM}" ${ARGS}
+          --dir "${dir}/other::/other" "${wasm_name}" ${ARGS}
   WORKING_DIRECTORY "${dir}"
   INPUT_FILE "${stdin_file}"
   OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
