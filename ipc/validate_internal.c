@@ -120,6 +120,15 @@ static int v_report(struct vctx *v, const Sbx__WorkerReport *m)
     case SBX__WORKER_REPORT__KIND_INTERNAL_ERROR:
         rc = v_text(v, m->internal_error->message, "report.internal_error.message");
         break;
+    case SBX__WORKER_REPORT__KIND_POLICY_VIOLATION: {
+        /* Only the number: the supervisor names it, never the worker. */
+        const Sbx__PolicyViolation *p = m->policy_violation;
+        rc = p->syscall_name ? BAD("report.policy_violation.syscall_name: the worker's to omit")
+             : p->has_syscall_nr && (p->syscall_nr < 0 || p->syscall_nr > 4095)
+                 ? BAD("report.policy_violation.syscall_nr: out of range")
+                 : 0;
+        break;
+    }
     default: return BAD("report: no kind");
     }
     if (!rc) rc = v_values(v, m->n_results, m->results, "report.results");

@@ -10,6 +10,7 @@ clang lld libclang-rt-14-dev libclang-rt-14-dev-wasm32 wasi-libc
 libcap-dev libseccomp-dev libprotobuf-c-dev protobuf-c-compiler
 libjson-c-dev libcriterion-dev nettle-dev
 wabt binaryen
+tcl dpkg-dev
 "
 
 missing=""

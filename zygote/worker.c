@@ -21,6 +21,9 @@
 #include "zygote/values.h"
 #include "wasi/wasi.h"
 #include "zygote/worker_report.h"
+#ifdef SBX_ESCAPE_HARNESS
+#include "zygote/escape_harness.h"
+#endif
 
 #define CHANNEL_FD SBX_WORKER_CHANNEL_FD
 
@@ -157,6 +160,9 @@ _Noreturn void sbx_worker_main(const struct sbx_worker_spec *w)
     int ns_fds[8];
     for (size_t i = 0, n = sbx_confine_fds(w->confine, ns_fds, 8); i < n; i++)
         close(ns_fds[i]); /* joined: no longer needed */
+#ifdef SBX_ESCAPE_HARNESS
+    sbx_escape_attempt(); /* tests only: what a module with native code would try */
+#endif
 
     /* 6. The module's start function: its first untrusted code. */
     if (sbx_instance_start(inst, &trap)) worker_end_trap(inst, &trap);
