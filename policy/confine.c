@@ -72,6 +72,28 @@ static void prepare_rlimits(const Sbx__PolicyLimits *l, struct sbx_confine *c)
     /* Never RLIMIT_AS: every memory slot reserves 6 GiB of address space. */
 }
 
+/* The bounding set is inherited by fork: once the zygote has emptied its
+ * own (sbx_confine_drop_bounding), a child has nothing to drop. */
+static bool bounding_set_empty(int cap_last)
+{
+    for (int cap = 0; cap <= cap_last; cap++)
+        if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) > 0) return false;
+    return true;
+}
+
+int sbx_confine_drop_bounding(void)
+{
+    cap_t now = cap_get_proc();
+    cap_flag_value_t v = CAP_CLEAR;
+    if (now) cap_get_flag(now, CAP_SETPCAP, CAP_EFFECTIVE, &v);
+    cap_free(now);
+    if (v != CAP_SET) return 0; /* cannot, and holds nothing the set would grant */
+    int last = (int)cap_max_bits() - 1;
+    for (int cap = 0; cap <= last; cap++)
+        if (cap_drop_bound((cap_value_t)cap)) return -errno;
+    return 0;
+}
+
 static int prepare_caps(struct sbx_confine *c, struct sbx_confine_error *err)
 {
     c->no_caps = cap_init(); /* every flag of every capability clear */
@@ -84,7 +106,7 @@ static int prepare_caps(struct sbx_confine *c, struct sbx_confine_error *err)
     cap_flag_value_t v = CAP_CLEAR;
     if (now) cap_get_flag(now, CAP_SETPCAP, CAP_EFFECTIVE, &v);
     cap_free(now);
-    c->drop_bounding = v == CAP_SET;
+    c->drop_bounding = v == CAP_SET && !bounding_set_empty(c->cap_last);
     return 0;
 }
 

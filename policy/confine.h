@@ -63,6 +63,13 @@ struct sbx_confine;
 int sbx_confine_prepare(const Sbx__Policy *policy, struct sbx_confine **out,
                         struct sbx_confine_error *err);
 
+/* Empties the calling process's capability bounding set, for a process
+ * that forks workers and never executes anything (the zygote): they
+ * inherit the empty set, and sbx_confine_apply then skips that step, its
+ * most expensive one. The effective and permitted sets are untouched.
+ * 0, or -errno. A process without CAP_SETPCAP has nothing to do: 0. */
+int sbx_confine_drop_bounding(void);
+
 /* fork(), plus the pid namespace when the policy wants one: each worker is
  * pid 1 of a namespace of its own, which has to be chosen before the fork.
  * In such a worker getpid() is 1 and getppid() is 0. */

@@ -333,6 +333,8 @@ _Noreturn void sbx_zygote_main(int ctl, const struct sbx_zygote_config *cfg)
     for (int sig = 1; sig < NSIG; sig++)
         if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
     int prep = sbx_runtime_prepare_thread(0);
+    /* Workers inherit an empty bounding set instead of each emptying it. */
+    if (!prep) prep = sbx_confine_drop_bounding();
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
