@@ -453,15 +453,34 @@ static void handle_spawn(struct daemon *d, struct conn *c, uint64_t id, const Sb
     if (rc) worker_spawn_failed(d, w, "cannot reach the zygote");
 }
 
-static void handle_status(struct daemon *d, struct conn *c, uint64_t id)
+/* Modules are listed a page at a time, so that a reply always fits. */
+#define STATUS_PAGE 256
+
+static void handle_status(struct daemon *d, struct conn *c, uint64_t id, const Sbx__Status *req)
 {
     Sbx__Response r;
     Sbx__StatusReply st;
     sbx__response__init(&r);
     sbx__status_reply__init(&st);
+    uint32_t first = req->has_first_module_index ? req->first_module_index : 0;
+    Sbx__ModuleInfo info[STATUS_PAGE], *ptrs[STATUS_PAGE];
     uint32_t nm = 0;
-    for (struct module *m = d->modules; m; m = m->next)
-        nm++;
+    for (struct module *m = d->modules; m; m = m->next, nm++) {
+        if (nm < first || st.n_modules == STATUS_PAGE) continue;
+        Sbx__ModuleInfo *mi = &info[st.n_modules];
+        sbx__module_info__init(mi);
+        mi->module_id = m->id;
+        mi->name = m->name[0] ? m->name : NULL;
+        mi->has_size_bytes = 1, mi->size_bytes = m->len;
+        mi->has_references = 1, mi->references = m->refs;
+        mi->has_live_workers = 1;
+        for (struct worker *w = d->workers; w; w = w->next)
+            if (w->module == m && w->state != W_DONE) mi->live_workers++;
+        ptrs[st.n_modules++] = mi;
+    }
+    st.modules = ptrs;
+    if (first + st.n_modules < nm)
+        st.has_next_module_index = 1, st.next_module_index = first + st.n_modules;
     st.has_total_modules = 1, st.total_modules = nm;
     st.has_live_workers = 1, st.live_workers = d->live_workers;
     st.has_max_workers = 1, st.max_workers = d->cfg->max_workers;
@@ -558,7 +577,7 @@ static void dispatch(struct daemon *d, struct conn *c, Sbx__Request *req, const 
         if (w) worker_call(d, c, id, w, req->call);
         return;
     }
-    case SBX__REQUEST__BODY_STATUS: handle_status(d, c, id); return;
+    case SBX__REQUEST__BODY_STATUS: handle_status(d, c, id, req->status); return;
     default: send_error(d, c, id, SBX__ERROR_CODE__BAD_REQUEST, "unknown request"); return;
     }
 }
