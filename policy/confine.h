@@ -70,6 +70,12 @@ int sbx_confine_prepare(const Sbx__Policy *policy, struct sbx_confine **out,
  * 0, or -errno. A process without CAP_SETPCAP has nothing to do: 0. */
 int sbx_confine_drop_bounding(void);
 
+/* The zygote's own reduced seccomp profile (zygote_filter.c): everything
+ * but program execution, sockets, ptrace and kernel extensions, which fail
+ * with EPERM; also sets no_new_privs. For the zygote once it is set up;
+ * its workers inherit the filter under their own. 0, or -1 with err. */
+int sbx_confine_zygote(struct sbx_confine_error *err);
+
 /* fork(), plus the pid namespace when the policy wants one: each worker is
  * pid 1 of a namespace of its own, which has to be chosen before the fork.
  * In such a worker getpid() is 1 and getppid() is 0. */

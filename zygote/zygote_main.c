@@ -347,6 +347,9 @@ _Noreturn void sbx_zygote_main(int ctl, const struct sbx_zygote_config *cfg)
     if (cfg && cfg->max_memory_bytes) pcfg.max_memory_bytes = cfg->max_memory_bytes;
     if (cfg && cfg->strategy >= 0) pcfg.strategy = (enum sbx_pool_strategy)cfg->strategy;
     int rc = z.sigfd < 0 ? -errno : prep ? prep : sbx_pool_create(&pcfg, &z.pool);
+    /* Set up: from here on the zygote needs no network, exec or ptrace. */
+    struct sbx_confine_error cerr;
+    if (!rc && sbx_confine_zygote(&cerr)) rc = -(cerr.errnum ? cerr.errnum : EPERM);
 
     Sbx__ControlReply ready;
     Sbx__ZygoteReady body;

@@ -3,6 +3,7 @@
  * modules yields each exactly once, with its size, references and live
  * workers. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -82,5 +83,28 @@ Test(status, pages_list_every_module_once)
     cr_assert_eq(listed, N);
     cr_assert_eq(live, 1);
     hd_send_kill(fd, w);
+    close(fd);
+}
+
+/* The zygote's own reduced profile, seen from outside on the live zygote:
+ * a seccomp filter and no_new_privs (zygote_filter.c). */
+Test(status, the_zygote_runs_under_its_own_filter)
+{
+    hd_start(&D, NULL, NULL);
+    int fd = hd_connect(&D);
+    struct hd_status st;
+    hd_status(fd, &st);
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", st.zygote_pid);
+    FILE *f = fopen(path, "r");
+    cr_assert(f, "no %s", path);
+    int seccomp = -1, nnp = -1;
+    while (fgets(line, sizeof line, f)) {
+        sscanf(line, "Seccomp: %d", &seccomp);
+        sscanf(line, "NoNewPrivs: %d", &nnp);
+    }
+    fclose(f);
+    cr_assert_eq(seccomp, 2, "the zygote has no seccomp filter");
+    cr_assert_eq(nnp, 1);
     close(fd);
 }
