@@ -113,13 +113,14 @@ static ssize_t recv_packet(int channel, uint8_t *buf, size_t cap, int *fds, size
 
 /* Sends `req` and waits for its reply. Returns 0 with *rp filled (the
  * reply's shape checked: the right id, an errno, at most one fd and only for
- * a successful open), or -1: the guest gets EIO. */
+ * a successful open), or the WASI errno the guest gets instead: EMFILE when
+ * the worker could not receive the fd, else EIO. */
 static int call(struct sbx_wasi_path_broker *b, Sbx__PathRequest *req, struct reply *rp)
 {
     rp->msg = NULL;
     rp->r = NULL;
     rp->fd = -1;
-    if (!b || b->channel < 0) return -1;
+    if (!b || b->channel < 0) return SBX_WASI_EIO;
     if (b->next_id == 0) b->next_id = 1;
     uint64_t id = b->next_id++;
     Sbx__FromWorker fw;
@@ -128,12 +129,18 @@ static int call(struct sbx_wasi_path_broker *b, Sbx__PathRequest *req, struct re
     fw.id = id;
     fw.body_case = SBX__FROM_WORKER__BODY_PATH;
     fw.path = req;
-    if (send_request(b->channel, &fw)) return -1;
+    if (send_request(b->channel, &fw)) return SBX_WASI_EIO;
 
     uint8_t buf[REPLY_MAX];
     int fds[GOT_MAX];
     size_t nfds = 0;
     ssize_t len = recv_packet(b->channel, buf, sizeof(buf), fds, &nfds);
+    if (len == -ETOOMANYREFS) {
+        /* The kernel dropped the reply's fd: the worker is at its open
+         * files limit (RLIMIT_NOFILE), which is what the guest hears. */
+        sbx_ipc_close_fds(fds, nfds);
+        return SBX_WASI_EMFILE;
+    }
     ProtobufCMessage *m = NULL;
     if (len > 0 && sbx_ipc_unpack(&sbx__to_worker__descriptor, buf, (size_t)len, &m)) m = NULL;
     Sbx__ToWorker *tw = (Sbx__ToWorker *)m;
@@ -147,7 +154,7 @@ static int call(struct sbx_wasi_path_broker *b, Sbx__PathRequest *req, struct re
     if (!ok) {
         sbx_ipc_close_fds(fds, nfds);
         sbx_ipc_free(m);
-        return -1;
+        return SBX_WASI_EIO;
     }
     rp->msg = tw;
     rp->r = r;
@@ -155,10 +162,10 @@ static int call(struct sbx_wasi_path_broker *b, Sbx__PathRequest *req, struct re
     return 0;
 }
 
-/* The errno of a reply, or EIO when there was none. */
+/* The errno of a reply, or call's when there was none. */
 static uint16_t finish(int rc, struct reply *rp)
 {
-    uint16_t e = rc ? SBX_WASI_EIO : (uint16_t)rp->r->wasi_errno;
+    uint16_t e = rc ? (uint16_t)rc : (uint16_t)rp->r->wasi_errno;
     if (!rc) reply_free(rp);
     return e;
 }
