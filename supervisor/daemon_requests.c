@@ -310,14 +310,8 @@ static void handle_unload(struct daemon *d, struct conn *c, uint64_t id, const c
 static struct sbx_broker *open_preopens(struct daemon *d, struct conn *c, uint64_t id,
                                         const Sbx__Policy *p)
 {
-    struct sbx_broker_preopen pre[p->n_preopens + 1];
-    for (size_t i = 0; i < p->n_preopens; i++)
-        pre[i] = (struct sbx_broker_preopen){.host_path = p->preopens[i]->host_path,
-                                             .host_fd = -1,
-                                             .guest_path = p->preopens[i]->guest_path,
-                                             .read_only = p->preopens[i]->read_only};
     struct sbx_broker *b;
-    int e = sbx_broker_new(pre, p->n_preopens, &b);
+    int e = sbx_broker_for_policy(p, &b);
     if (e) {
         send_error(d, c, id, SBX__ERROR_CODE__IO_ERROR,
                    "policy.preopens: cannot open a directory: %s", strerror(-e));

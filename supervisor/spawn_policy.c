@@ -2,6 +2,8 @@
  * reads it and builds a fresh effective policy. */
 #include "supervisor/spawn_policy.h"
 
+#include "supervisor/broker.h"
+
 /* Fills the absent fields of lim from the older ResourceLimits. */
 static void merge_limits(Sbx__PolicyLimits *lim, const Sbx__ResourceLimits *limits)
 {
@@ -51,4 +53,15 @@ void sbx_limits_from_policy(const Sbx__Policy *p, Sbx__ResourceLimits *out)
     out->has_timeout_ms = 1;
     out->timeout_ms = l->timeout_ms > UINT32_MAX ? UINT32_MAX : (uint32_t)l->timeout_ms;
     if (l->has_fuel) out->has_fuel = 1, out->fuel = l->fuel;
+}
+
+int sbx_broker_for_policy(const Sbx__Policy *p, struct sbx_broker **out)
+{
+    struct sbx_broker_preopen pre[p->n_preopens + 1];
+    for (size_t i = 0; i < p->n_preopens; i++)
+        pre[i] = (struct sbx_broker_preopen){.host_path = p->preopens[i]->host_path,
+                                             .host_fd = -1,
+                                             .guest_path = p->preopens[i]->guest_path,
+                                             .read_only = p->preopens[i]->read_only};
+    return sbx_broker_new(pre, p->n_preopens, out);
 }

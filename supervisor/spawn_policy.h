@@ -20,6 +20,12 @@ int sbx_spawn_policy(const Sbx__Policy *base, const Sbx__Policy *request,
 int sbx_default_policy_with(const Sbx__Policy *request, const Sbx__ResourceLimits *limits,
                             Sbx__Policy **effective, struct sbx_policy_error *err);
 
+struct sbx_broker;
+/* The broker of an effective policy's preopens (supervisor/broker.h), in
+ * the policy's order: each directory is opened now, so a missing one fails
+ * the spawn. 0 or -errno. */
+int sbx_broker_for_policy(const Sbx__Policy *p, struct sbx_broker **out);
+
 /* The ResourceLimits a worker gets for an effective policy; every field
  * present (fuel only when the policy meters it). */
 void sbx_limits_from_policy(const Sbx__Policy *p, Sbx__ResourceLimits *out);

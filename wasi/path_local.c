@@ -307,50 +307,57 @@ uint16_t sbx_wasi_local_filestat_set_times(const struct sbx_wasi_root *root, con
     return err;
 }
 
-uint16_t sbx_wasi_local_create_directory(const struct sbx_wasi_root *root, const char *dir,
-                                         const char *path)
+static int do_mkdir(int parent, const char *last)
+{
+    return mkdirat(parent, last, 0777);
+}
+
+static int do_rmdir(int parent, const char *last)
+{
+    return unlinkat(parent, last, AT_REMOVEDIR);
+}
+
+/* unlinkat does not follow the last component, trailing slash or not. */
+static int do_unlink(int parent, const char *last)
+{
+    return unlinkat(parent, last, 0);
+}
+
+/* The shape of every call that changes one directory entry: refused on a
+ * read-only root, the parent resolved beneath the root, "." and ".." as
+ * names answered as Linux would (dot_err for ".", dotdot_err for ".."),
+ * then op on (parent, last component). */
+static uint16_t entry_op(const struct sbx_wasi_root *root, const char *dir, const char *path,
+                         uint16_t dot_err, uint16_t dotdot_err, int (*op)(int, const char *))
 {
     if (root && root->read_only) return SBX_WASI_EROFS;
     struct entry e;
     uint16_t r = open_entry(root, dir, path, &e);
     if (r) return r;
     if (e.dots)
-        r = dots_result(&e, path, SBX_WASI_EEXIST);
-    else if (mkdirat(e.parent, e.last, 0777))
+        r = dots_result(&e, path, e.dots == 1 ? dot_err : dotdot_err);
+    else if (op(e.parent, e.last))
         r = host_errno();
     close_entry(&e);
     return r;
+}
+
+uint16_t sbx_wasi_local_create_directory(const struct sbx_wasi_root *root, const char *dir,
+                                         const char *path)
+{
+    return entry_op(root, dir, path, SBX_WASI_EEXIST, SBX_WASI_EEXIST, do_mkdir);
 }
 
 uint16_t sbx_wasi_local_remove_directory(const struct sbx_wasi_root *root, const char *dir,
                                          const char *path)
 {
-    if (root && root->read_only) return SBX_WASI_EROFS;
-    struct entry e;
-    uint16_t r = open_entry(root, dir, path, &e);
-    if (r) return r;
-    if (e.dots)
-        r = dots_result(&e, path, e.dots == 1 ? SBX_WASI_EINVAL : SBX_WASI_ENOTEMPTY);
-    else if (unlinkat(e.parent, e.last, AT_REMOVEDIR))
-        r = host_errno();
-    close_entry(&e);
-    return r;
+    return entry_op(root, dir, path, SBX_WASI_EINVAL, SBX_WASI_ENOTEMPTY, do_rmdir);
 }
 
 uint16_t sbx_wasi_local_unlink_file(const struct sbx_wasi_root *root, const char *dir,
                                     const char *path)
 {
-    if (root && root->read_only) return SBX_WASI_EROFS;
-    struct entry e;
-    uint16_t r = open_entry(root, dir, path, &e);
-    if (r) return r;
-    /* unlinkat does not follow the last component, trailing slash or not. */
-    if (e.dots)
-        r = dots_result(&e, path, SBX_WASI_EISDIR);
-    else if (unlinkat(e.parent, e.last, 0))
-        r = host_errno();
-    close_entry(&e);
-    return r;
+    return entry_op(root, dir, path, SBX_WASI_EISDIR, SBX_WASI_EISDIR, do_unlink);
 }
 
 uint16_t sbx_wasi_local_link(const struct sbx_wasi_root *old_root, const char *old_dir,
