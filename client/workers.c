@@ -136,6 +136,29 @@ int sbx_spawn(struct sbx_client *c, const char *module_id, const struct sbx_spaw
     bool any_limit = o->memory_bytes || o->fuel || o->stack_bytes || o->timeout_ms;
     if (any_limit) sp.limits = &lim;
 
+    /* Preopens ask the server's policy for less (a request policy). */
+    Sbx__Policy pol;
+    Sbx__Preopen pre[SBX_IPC_MAX_PREOPENS], *pre_ptrs[SBX_IPC_MAX_PREOPENS];
+    if (o->npreopens > SBX_IPC_MAX_PREOPENS)
+        return sbxc_fail(err, SBX_ERROR_INVALID_ARGUMENT, -E2BIG, "spawn: at most %u preopens",
+                         SBX_IPC_MAX_PREOPENS);
+    if (o->npreopens) {
+        sbx__policy__init(&pol);
+        for (size_t i = 0; i < o->npreopens; i++) {
+            if (!o->preopens[i].host_path || !o->preopens[i].guest_path)
+                return sbxc_fail(err, SBX_ERROR_INVALID_ARGUMENT, -EINVAL,
+                                 "spawn: preopens[%zu]: a host and a guest path", i);
+            sbx__preopen__init(&pre[i]);
+            pre[i].host_path = (char *)o->preopens[i].host_path;
+            pre[i].guest_path = (char *)o->preopens[i].guest_path;
+            pre[i].has_read_only = 1, pre[i].read_only = o->preopens[i].read_only;
+            pre_ptrs[i] = &pre[i];
+        }
+        pol.preopens = pre_ptrs;
+        pol.n_preopens = o->npreopens;
+        sp.policy = &pol;
+    }
+
     Sbx__Value *vals, **ptrs;
     rc = pack_values(o->args, o->nargs, &vals, &ptrs, "spawn", err);
     if (rc) goto out;

@@ -249,6 +249,15 @@ int sbx_unload(struct sbx_client *c, const char *module_id, bool detached,
 
 /* -- Workers --------------------------------------------------------------- */
 
+/* A directory the guest may reach through WASI (a preopen). The server's
+ * policy must grant it: at or beneath one of its preopens, and read-only
+ * if that one is (a spawn narrows the server's policy, never widens it). */
+struct sbx_preopen {
+    const char *host_path;  /* absolute, as the server sees it */
+    const char *guest_path; /* what the guest calls it, e.g. "/data" */
+    bool read_only;
+};
+
 /* Initialise with sbx_spawn_options_init (or SBX_SPAWN_OPTIONS_INIT): a
  * zeroed struct would pass this process's fd 0 as all three streams. */
 struct sbx_spawn_options {
@@ -275,6 +284,10 @@ struct sbx_spawn_options {
     /* Let the worker outlive this connection. Its outcome is not pushed;
      * sbx_wait asks the server for it. */
     bool detach;
+    /* The guest's preopened directories (at most 64); none: the server
+     * policy's own. */
+    const struct sbx_preopen *preopens;
+    size_t npreopens;
 };
 
 #define SBX_SPAWN_OPTIONS_INIT                                                                     \
@@ -407,6 +420,7 @@ struct sbx_counters {
     uint64_t requests, bad_requests, loads, unloads, spawns, refused_busy;
     uint64_t exited, trapped, timeouts, fuel_exhausted, memory_limit, killed;
     uint64_t policy_violations, internal_errors, zygote_restarts;
+    uint64_t zygote_rotations; /* zygotes replaced by a fresh one (fork hygiene) */
 };
 
 struct sbx_status {

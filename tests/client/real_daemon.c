@@ -14,6 +14,15 @@ static char dir[64];
 char sock[128];
 static pid_t daemon_pid;
 
+static const char *policy_file;
+
+void start_daemon_with_policy(const char *file)
+{
+    policy_file = file;
+    start_daemon();
+    policy_file = NULL;
+}
+
 void start_daemon(void)
 {
     snprintf(dir, sizeof(dir), "/tmp/sbx-client-daemon-XXXXXX");
@@ -22,7 +31,11 @@ void start_daemon(void)
     daemon_pid = fork();
     cr_assert_geq(daemon_pid, 0);
     if (daemon_pid == 0) {
-        execl(SBX_BINARY, "sbx", "serve", "--socket", sock, (char *)NULL);
+        if (policy_file)
+            execl(SBX_BINARY, "sbx", "serve", "--socket", sock, "--policy", policy_file,
+                  (char *)NULL);
+        else
+            execl(SBX_BINARY, "sbx", "serve", "--socket", sock, (char *)NULL);
         _exit(127);
     }
     /* Up when the socket exists (it is bound before the loop starts). */

@@ -8,6 +8,8 @@ extern char sock[128];
 
 /* Criterion .init/.fini of a suite: a fresh daemon per test. */
 void start_daemon(void);
+/* The same with `--policy file`. */
+void start_daemon_with_policy(const char *file);
 void stop_daemon(void);
 
 /* A handshaken client with a 20 s request timeout, or a failed test. */

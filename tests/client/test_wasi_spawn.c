@@ -1,0 +1,110 @@
+/* WASI programs through the daemon (libsbx -> sbx serve -> confined
+ * worker): the guest's argv and stdio, a preopen granted by the daemon's
+ * policy and requested by the spawn, path calls served by the daemon's
+ * broker, and a spawn that asks for more than the policy grants refused. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/client/fake_server.h"
+#include "tests/client/real_daemon.h"
+
+static char data[64], policy[128];
+
+static void setup(void)
+{
+    snprintf(data, sizeof data, "/tmp/sbx-wasi-spawn-XXXXXX");
+    cr_assert_not_null(mkdtemp(data));
+    char path[128];
+    snprintf(path, sizeof path, "%s/f", data);
+    FILE *f = fopen(path, "w");
+    fputs("x\n", f);
+    fclose(f);
+    snprintf(policy, sizeof policy, "%s.json", data);
+    f = fopen(policy, "w");
+    fprintf(f,
+            "{\"limits\": {\"max_open_fds\": 32},"
+            " \"preopens\": [{\"host_path\": \"%s\", \"guest_path\": \"/d\"}]}",
+            data);
+    fclose(f);
+    start_daemon_with_policy(policy);
+}
+
+static void teardown(void)
+{
+    stop_daemon();
+    char path[128];
+    snprintf(path, sizeof path, "%s/f", data);
+    unlink(path);
+    rmdir(data);
+    unlink(policy);
+}
+
+TestSuite(wasi_spawn, .init = setup, .fini = teardown, .timeout = 60);
+
+/* Runs limit_fds.wasm /d/f with the given preopens; its stdout in out. */
+static int run_fds(const struct sbx_preopen *pre, size_t npre, struct sbx_outcome *o, char *out,
+                   size_t outsz, struct sbx_client_error *err)
+{
+    struct sbx_client *c = connect_or_fail();
+    char id[SBX_MODULE_ID_SIZE];
+    cr_assert_eq(sbx_load_file(c, WASI_PROGS "/limit_fds.wasm", NULL, id, NULL, err), 0, "%s",
+                 err->message);
+    int pipefd[2];
+    cr_assert_eq(pipe(pipefd), 0);
+    const char *argv[] = {"limit_fds", "/d/f"};
+    struct sbx_spawn_options so = SBX_SPAWN_OPTIONS_INIT;
+    so.argv = argv, so.argc = 2;
+    so.stdout_fd = pipefd[1];
+    so.preopens = pre, so.npreopens = npre;
+    uint64_t w;
+    int rc = sbx_spawn(c, id, &so, &w, NULL, err);
+    close(pipefd[1]);
+    if (rc == 0) rc = sbx_wait(c, w, 20000, o, err);
+    ssize_t n = rc == 0 ? read(pipefd[0], out, outsz - 1) : 0;
+    out[n > 0 ? n : 0] = 0;
+    close(pipefd[0]);
+    sbx_disconnect(c);
+    return rc;
+}
+
+Test(wasi_spawn, the_broker_serves_a_granted_preopen)
+{
+    struct sbx_preopen pre = {.host_path = data, .guest_path = "/d", .read_only = true};
+    struct sbx_outcome o;
+    struct sbx_client_error err;
+    char out[256];
+    cr_assert_eq(run_fds(&pre, 1, &o, out, sizeof out, &err), 0, "%s", err.message);
+    cr_assert_eq(o.kind, SBX_OUTCOME_EXITED, "%s", sbx_outcome_kind_name(o.kind));
+    cr_assert_eq(o.exit_code, 0);
+    /* The policy's 32 fds, less stdio, the channel and the preopen's. */
+    int opened = -1;
+    cr_assert_eq(sscanf(out, "opened %d, then:", &opened), 1, "%s", out);
+    cr_assert(opened > 10 && opened < 32, "%d opened: %s", opened, out);
+    cr_assert(strstr(out, "No file descriptors available"), "%s", out);
+}
+
+Test(wasi_spawn, the_policy_preopen_is_the_default)
+{
+    struct sbx_outcome o;
+    struct sbx_client_error err;
+    char out[256];
+    cr_assert_eq(run_fds(NULL, 0, &o, out, sizeof out, &err), 0, "%s", err.message);
+    cr_assert_eq(o.kind, SBX_OUTCOME_EXITED);
+    cr_assert(strncmp(out, "opened ", 7) == 0 && strncmp(out, "opened 0,", 9) != 0, "%s", out);
+}
+
+Test(wasi_spawn, a_preopen_outside_the_policy_is_refused)
+{
+    struct sbx_preopen pre = {.host_path = "/etc", .guest_path = "/d"};
+    struct sbx_outcome o;
+    struct sbx_client_error err;
+    char out[256];
+    int rc = run_fds(&pre, 1, &o, out, sizeof out, &err);
+    cr_assert_eq(rc, -EINVAL, "%d %s", rc, err.message);
+    cr_assert_eq(err.code, SBX_ERROR_BAD_REQUEST);
+    cr_assert(strstr(err.message, "preopens"), "the error names the field: %s", err.message);
+}
