@@ -325,6 +325,7 @@ int sbx_status(struct sbx_client *c, struct sbx_status *out, struct sbx_client_e
         o->policy_violations = k->policy_violations;
         o->internal_errors = k->internal_errors;
         o->zygote_restarts = k->zygote_restarts;
+        o->zygote_rotations = k->zygote_rotations;
     }
     sbx_ipc_free(&r->base);
     sbxc_ok(err);

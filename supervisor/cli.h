@@ -25,6 +25,8 @@ int cli_run(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 int cli_connect(int argc, char **argv);
 int cli_policy(int argc, char **argv);
+/* The exec'd zygote (hidden; supervisor/zygote_client.h). */
+int cli_zygote(int argc, char **argv);
 
 /* The effective policy of policy file `file` (NULL: the built-in default),
  * for `sbx serve` and `sbx run`; says what is wrong on stderr. */

@@ -114,9 +114,10 @@ static int cmd_status(struct sbx_client *c, int argc, char **argv)
         printf("modules %u, workers %u/%u, zygote pid %d, up %" PRIu64 " ms\n", st.total_modules,
                st.live_workers, st.max_workers, st.zygote_pid, st.uptime_ms);
         printf("spawns %" PRIu64 ", exited %" PRIu64 ", trapped %" PRIu64 ", killed %" PRIu64
-               ", timeouts %" PRIu64 ", zygote restarts %" PRIu64 "\n",
+               ", timeouts %" PRIu64 ", zygote restarts %" PRIu64 ", zygote rotations %" PRIu64
+               "\n",
                st.counters.spawns, st.counters.exited, st.counters.trapped, st.counters.killed,
-               st.counters.timeouts, st.counters.zygote_restarts);
+               st.counters.timeouts, st.counters.zygote_restarts, st.counters.zygote_rotations);
         return CLI_OK;
     }
     struct json_object *o = json_object_new_object();
@@ -133,6 +134,8 @@ static int cmd_status(struct sbx_client *c, int argc, char **argv)
     json_object_object_add(k, "timeouts", json_object_new_int64((int64_t)st.counters.timeouts));
     json_object_object_add(k, "zygote_restarts",
                            json_object_new_int64((int64_t)st.counters.zygote_restarts));
+    json_object_object_add(k, "zygote_rotations",
+                           json_object_new_int64((int64_t)st.counters.zygote_rotations));
     json_object_object_add(o, "counters", k);
     puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
     json_object_put(o);

@@ -1,4 +1,5 @@
 /* `sbx serve --socket PATH`: runs the daemon (supervisor/daemon.c). */
+#include <errno.h>
 #include <grp.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -23,6 +24,10 @@ static void serve_usage(FILE *f)
           "                      spawn may narrow it (default: the built-in safe policy)\n"
           "  --slot-strategy S   how freed slots are reused: reuse-affinity (default),\n"
           "                      next-available or random (docs/memimg.md)\n"
+          "  --zygote-max-spawns N  replace the zygote with a freshly executed one (new\n"
+          "                      address-space layout and stack canary) after N spawns\n"
+          "                      (default 10000; 0: never)\n"
+          "  --zygote-max-age S  ... or after S seconds (default 3600; 0: never)\n"
           "SIGTERM or SIGINT stops it: workers are killed and the socket removed.\n",
           f);
 }
@@ -44,11 +49,28 @@ static bool parse_strategy(const char *name, int *out)
     return false;
 }
 
+/* A decimal count up to `max` (0 allowed). */
+static bool parse_count(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-' || v > max) return false;
+    *out = v;
+    return true;
+}
+
 int cli_serve(int argc, char **argv)
 {
     const char *policy_file = NULL;
     struct sbx_daemon_config cfg = {
-        .group = (gid_t)-1, .max_workers = 64, .slots = 100, .strategy = -1};
+        .group = (gid_t)-1,
+        .max_workers = 64,
+        .slots = 100,
+        .strategy = -1,
+        .zygote_max_spawns = 10000,
+        .zygote_max_age_s = 3600,
+    };
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -56,6 +78,7 @@ int cli_serve(int argc, char **argv)
             return CLI_OK;
         }
         char *end = NULL;
+        uint64_t n;
         if (!strcmp(a, "--socket") && val) {
             cfg.socket_path = val;
         } else if (!strcmp(a, "--group") && val) {
@@ -70,6 +93,10 @@ int cli_serve(int argc, char **argv)
         } else if (!strcmp(a, "--slots") && val &&
                    (cfg.slots = (uint32_t)strtoul(val, &end, 10)) > 0 && !*end) {
         } else if (!strcmp(a, "--slot-strategy") && val && parse_strategy(val, &cfg.strategy)) {
+        } else if (!strcmp(a, "--zygote-max-spawns") && val && parse_count(val, UINT64_MAX, &n)) {
+            cfg.zygote_max_spawns = n;
+        } else if (!strcmp(a, "--zygote-max-age") && val && parse_count(val, UINT32_MAX, &n)) {
+            cfg.zygote_max_age_s = (uint32_t)n;
         } else if (!strcmp(a, "--policy") && val) {
             policy_file = val;
         } else {

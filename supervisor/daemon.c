@@ -1,8 +1,8 @@
 /* The daemon's event loop: accepting clients, signals (SIGTERM/SIGINT end
- * it cleanly; SIGCHLD tells that the zygote died), and the zygote's control
- * channel, whose replies are matched to the requests waiting on them. If
- * the zygote dies, a new one is started, every registered module is loaded
- * into it again, and spawns in flight fail with an error. */
+ * it cleanly; SIGCHLD tells that a zygote ended), and the zygotes' control
+ * channels, whose replies are matched to the requests waiting on them. The
+ * zygotes' lives (start, crash and restart, rotation) are
+ * daemon_zygote.c's. */
 #include "supervisor/daemon.h"
 
 #include <errno.h>
@@ -12,13 +12,11 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ipc/limits.h"
 #include "ipc/msg.h"
-#include "ipc/memfd.h"
 #include "ipc/socket.h"
 #include "ipc/validate.h"
 
@@ -105,6 +103,8 @@ static void unload_module(struct daemon *d, struct module *m)
     req.body_case = SBX__CONTROL_REQUEST__BODY_UNLOAD;
     req.unload = &un;
     ctl_send(d, &req, NULL, 0, NULL);
+    /* A draining zygote may hold it too: it purges it as the current one. */
+    zygotes_tell_old(d, &req);
     d->counters.unloads++;
     sbx_module_free(m->decoded);
     free(m->bytes);
@@ -130,7 +130,14 @@ int ctl_send(struct daemon *d, Sbx__ControlRequest *req, const int *fds, size_t 
             d->pending = np, d->pending_cap = cap;
         }
         p->ctl_id = req->id;
+        p->zygote_gen = d->zygote_gen;
         d->pending[d->npending++] = *p;
+    }
+    if (req->body_case == SBX__CONTROL_REQUEST__BODY_FORK) {
+        /* The worker's exit will come from this zygote; it counts towards
+         * the zygote's rotation. */
+        if (p && p->worker) p->worker->zygote_gen = d->zygote_gen;
+        d->zygote_spawns++;
     }
     int rc = sbx_ipc_send(d->zygote.ctl, &req->base, fds, nfds, 5000);
     if (rc && p) d->npending--;
@@ -148,7 +155,25 @@ static bool take_pending(struct daemon *d, uint64_t id, struct ctl_pending *out)
     return false;
 }
 
-static void handle_ctl_reply(struct daemon *d, Sbx__ControlReply *rep, int *fds, size_t nfds)
+void ctl_forget_zygote(struct daemon *d, uint64_t gen)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < d->npending; i++) {
+        struct ctl_pending p = d->pending[i];
+        if (p.zygote_gen != gen) {
+            d->pending[k++] = p;
+            continue;
+        }
+        if (p.conn && !p.worker) {
+            send_error(d, p.conn, p.request_id, SBX__ERROR_CODE__INTERNAL,
+                       "the zygote died during the load; try again");
+            drop_module_ref(d, p.module);
+        }
+    }
+    d->npending = k;
+}
+
+void ctl_reply(struct daemon *d, Sbx__ControlReply *rep, int *fds, size_t nfds)
 {
     if (rep->body_case == SBX__CONTROL_REPLY__BODY_EXITED) {
         worker_exited(d, rep->exited);
@@ -180,73 +205,6 @@ static void handle_ctl_reply(struct daemon *d, Sbx__ControlReply *rep, int *fds,
                        ? rep->error->message
                        : "the zygote refused the module");
         drop_module_ref(d, p.module);
-    }
-}
-
-static int start_zygote(struct daemon *d)
-{
-    struct sbx_zygote_config zcfg = {.slots = d->cfg->slots, .strategy = d->cfg->strategy};
-    char err[256];
-    int rc = sbx_zygote_client_start(&d->zygote, &zcfg, err, sizeof err);
-    if (rc) {
-        fprintf(stderr, "sbx serve: cannot start the zygote: %s\n", err);
-        return rc;
-    }
-    return daemon_watch(d, d->zygote.ctl, EV_ZYGOTE, NULL);
-}
-
-/* The zygote died: its workers died with it (PDEATHSIG). Start another and
- * load every registered module into it again. */
-static void restart_zygote(struct daemon *d)
-{
-    fprintf(stderr, "sbx serve: the zygote (pid %d) died; starting a new one\n", d->zygote.pid);
-    daemon_unwatch(d, d->zygote.ctl);
-    sbx_zygote_client_stop(&d->zygote);
-    workers_zygote_died(d);
-    for (size_t i = 0; i < d->npending; i++)
-        if (d->pending[i].conn && !d->pending[i].worker) {
-            send_error(d, d->pending[i].conn, d->pending[i].request_id, SBX__ERROR_CODE__INTERNAL,
-                       "the zygote died during the load; try again");
-            drop_module_ref(d, d->pending[i].module);
-        }
-    d->npending = 0;
-    d->counters.zygote_restarts++;
-    if (start_zygote(d)) {
-        d->stopping = true;
-        return;
-    }
-    for (struct module *m = d->modules; m; m = m->next) {
-        int memfd = sbx_memfd_from_bytes("sbx-module", m->bytes, m->len);
-        if (memfd < 0) continue;
-        Sbx__ControlRequest req;
-        Sbx__LoadIntoZygote load;
-        Sbx__MemfdRef ref;
-        sbx_ctl_load_init(&req, &load, &ref, m->id, m->len);
-        struct ctl_pending p = {.module = m};
-        ctl_send(d, &req, &memfd, 1, &p);
-        close(memfd);
-    }
-}
-
-static void zygote_event(struct daemon *d)
-{
-    for (;;) {
-        Sbx__ControlReply *rep = NULL;
-        int fds[SBX_IPC_MAX_FDS];
-        size_t nfds = 0;
-        int rc = sbx_ipc_recv(d->zygote.ctl, &sbx__control_reply__descriptor,
-                              (ProtobufCMessage **)&rep, fds, &nfds, SBX_IPC_MAX_FDS, 0);
-        if (rc == -EAGAIN) return;
-        if (rc == -EPIPE || rc == -ECONNRESET) {
-            restart_zygote(d);
-            return;
-        }
-        if (rc) continue; /* a bad packet, consumed */
-        struct sbx_ipc_reject why;
-        if (!sbx_ipc_validate_control_reply(rep, nfds, &why)) handle_ctl_reply(d, rep, fds, nfds);
-        for (size_t i = 0; i < nfds; i++)
-            if (fds[i] >= 0) close(fds[i]);
-        sbx_ipc_free(&rep->base);
     }
 }
 
@@ -287,12 +245,8 @@ static bool signal_event(struct daemon *d)
     bool stop = false;
     while (read(d->sigfd, &si, sizeof si) == sizeof si)
         if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) stop = true;
-    /* SIGCHLD: only the zygote is our child; reap it if it died. */
-    int status;
-    if (d->zygote.pid > 0 && waitpid(d->zygote.pid, &status, WNOHANG) == d->zygote.pid) {
-        d->zygote.pid = -1;
-        restart_zygote(d);
-    }
+    /* SIGCHLD: only zygotes are our children. */
+    zygotes_reap(d);
     return stop;
 }
 
@@ -304,14 +258,19 @@ static void shut_down(struct daemon *d)
         close_conn(d, d->conns);
     close(d->listen_fd);
     unlink(d->cfg->socket_path);
-    daemon_unwatch(d, d->zygote.ctl);
-    sbx_zygote_client_stop(&d->zygote);
+    zygotes_stop_all(d);
 }
 
 int sbx_daemon_run(const struct sbx_daemon_config *cfg)
 {
-    struct daemon d = {.cfg = cfg, .next_worker_id = 1, .next_ctl_id = 1};
+    struct daemon d = {.cfg = cfg,
+                       .next_worker_id = 1,
+                       .next_ctl_id = 1,
+                       .zygote = {.pid = -1, .ctl = -1},
+                       .rotate_timer = -1};
     sbx__counters__init(&d.counters);
+    /* Status copies these counters; this one is always present. */
+    d.counters.has_zygote_rotations = 1;
     d.start_us = daemon_now_us();
     signal(SIGPIPE, SIG_IGN);
     sigset_t sigs;
@@ -327,15 +286,15 @@ int sbx_daemon_run(const struct sbx_daemon_config *cfg)
         fprintf(stderr, "sbx serve: %s\n", strerror(errno));
         return 1;
     }
-    /* The zygote is forked before any client can send a byte. */
-    if (start_zygote(&d)) return 1;
+    /* The zygote is started before any client can send a byte. */
+    if (zygotes_init(&d)) return 1;
     /* umask and socket creation before any thread exists (there are none). */
     d.listen_fd =
         sbx_ipc_listen(cfg->socket_path, cfg->group == (gid_t)-1 ? 0600 : 0660, cfg->group, 64);
     if (d.listen_fd < 0) {
         fprintf(stderr, "sbx serve: cannot listen on %s: %s\n", cfg->socket_path,
                 strerror(-d.listen_fd));
-        sbx_zygote_client_stop(&d.zygote);
+        zygotes_stop_all(&d);
         return 1;
     }
     daemon_watch(&d, d.listen_fd, EV_LISTEN, NULL);
@@ -357,7 +316,9 @@ int sbx_daemon_run(const struct sbx_daemon_config *cfg)
             case EV_SIGNAL:
                 if (signal_event(&d)) d.stopping = true;
                 break;
-            case EV_ZYGOTE: zygote_event(&d); break;
+            case EV_ZYGOTE: zygote_event(&d, NULL); break;
+            case EV_OLD_ZYGOTE: zygote_event(&d, w->ptr); break;
+            case EV_ROTATE_TIMER: zygote_rotate_timer(&d); break;
             case EV_CONN: handle_client(&d, w->ptr); break;
             case EV_CHANNEL: worker_channel_event(&d, w->ptr); break;
             case EV_TIMER: worker_timeout(&d, w->ptr); break;
@@ -365,6 +326,7 @@ int sbx_daemon_run(const struct sbx_daemon_config *cfg)
             default: break; /* unwatched while this batch was pending */
             }
         }
+        if (!d.stopping) zygotes_tick(&d);
         collect_dead_watches(&d);
     }
     fprintf(stderr, "sbx serve: shutting down\n");

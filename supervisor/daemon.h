@@ -22,6 +22,10 @@ struct sbx_daemon_config {
     /* Every spawn's base policy, complete (--policy FILE or the default);
      * a spawn may narrow it, never widen it. */
     const Sbx__Policy *policy;
+    /* Zygote rotation (daemon_zygote.c): a fresh exec'd zygote replaces the
+     * current one after this many spawns or seconds; 0 disables each. */
+    uint64_t zygote_max_spawns;
+    uint32_t zygote_max_age_s;
 };
 
 /* Runs until SIGTERM/SIGINT; returns the exit status. Messages about the
@@ -86,13 +90,29 @@ struct worker {
     struct conn *caller;
     uint64_t call_request, call_id;
     struct sbx_broker *broker; /* its preopens: serves its path calls */
+    uint64_t zygote_gen;       /* the zygote that forked it (its exit comes from there) */
     struct worker *next;
+};
+
+/* A replaced zygote, draining: it keeps running until its workers have
+ * ended, then its channel is closed and it is reaped (daemon_zygote.c). */
+struct old_zygote {
+    struct sbx_zygote_client z;
+    uint64_t gen;
+    bool exiting; /* channel closed: waiting for its SIGCHLD */
+    struct old_zygote *next;
 };
 
 struct daemon {
     const struct sbx_daemon_config *cfg;
     int epfd, listen_fd, sigfd;
-    struct sbx_zygote_client zygote;
+    struct sbx_zygote_client zygote; /* the current one: new spawns and loads go here */
+    uint64_t zygote_gen;             /* its generation; one more at each start */
+    uint64_t zygote_spawns;          /* ForkWorkers sent to it */
+    bool rotate_due;                 /* its age is up (or a failed rotation retries) */
+    uint64_t rotate_not_before_us;   /* back-off after a failed rotation */
+    int rotate_timer;                /* timerfd: the current zygote's age limit */
+    struct old_zygote *old_zygotes;
     struct module *modules;
     struct conn *conns;
     struct worker *workers;
@@ -111,12 +131,23 @@ struct daemon {
         struct module *module; /* the module being loaded */
         struct worker *worker; /* for a fork */
         bool already_loaded;
+        uint64_t zygote_gen; /* the zygote it was sent to */
     } * pending;
     size_t npending, pending_cap;
 };
 
 /* epoll user data: what an event is for. */
-enum ev_kind { EV_LISTEN, EV_SIGNAL, EV_ZYGOTE, EV_CONN, EV_CHANNEL, EV_TIMER, EV_WAIT_TIMER };
+enum ev_kind {
+    EV_LISTEN,
+    EV_SIGNAL,
+    EV_ZYGOTE,     /* the current zygote's channel */
+    EV_OLD_ZYGOTE, /* a draining zygote's channel; ptr: its struct old_zygote */
+    EV_ROTATE_TIMER,
+    EV_CONN,
+    EV_CHANNEL,
+    EV_TIMER,
+    EV_WAIT_TIMER
+};
 
 int daemon_watch(struct daemon *d, int fd, enum ev_kind kind, void *ptr);
 void daemon_unwatch(struct daemon *d, int fd);
@@ -134,9 +165,14 @@ void close_conn(struct daemon *d, struct conn *c);
 void reply_module_loaded(struct daemon *d, struct conn *c, uint64_t request_id,
                          const struct module *m, bool already);
 
-/* Control channel (daemon.c). */
+/* Control channel (daemon.c). Requests go to the current zygote; replies
+ * from any zygote are matched by id (ids are unique across zygotes). */
 int ctl_send(struct daemon *d, Sbx__ControlRequest *req, const int *fds, size_t nfds,
              struct ctl_pending *p);
+void ctl_reply(struct daemon *d, Sbx__ControlReply *rep, int *fds, size_t nfds);
+/* Zygote generation `gen` died: its requests will never be answered. Loads
+ * in flight fail (spawns were failed by workers_zygote_died). */
+void ctl_forget_zygote(struct daemon *d, uint64_t gen);
 struct module *find_module(struct daemon *d, const char *id);
 void drop_module_ref(struct daemon *d, struct module *m);
 
@@ -164,8 +200,21 @@ void worker_idle(struct daemon *d, struct worker *w);
 /* The worker ended or its caller went away with a call in flight. */
 void worker_call_abandoned(struct daemon *d, struct worker *w, const char *why);
 void workers_conn_closed(struct daemon *d, struct conn *c);
-void workers_zygote_died(struct daemon *d);
+/* Zygote generation `gen` died, and its workers with it. */
+void workers_zygote_died(struct daemon *d, uint64_t gen);
 /* At exit: releases every worker record. */
 void workers_free_all(struct daemon *d);
+
+/* The zygotes' lives (daemon_zygote.c): start (exec'd), crash and restart,
+ * rotation, drain, reaping. */
+int zygotes_init(struct daemon *d); /* the first zygote, before any client */
+void zygote_event(struct daemon *d, struct old_zygote *old); /* NULL: the current one */
+void zygote_rotate_timer(struct daemon *d);
+void zygotes_reap(struct daemon *d); /* on SIGCHLD */
+/* After each batch of events: rotate if due, retire drained zygotes. */
+void zygotes_tick(struct daemon *d);
+/* Sends a request that needs no reply (an unload) to the draining zygotes. */
+void zygotes_tell_old(struct daemon *d, Sbx__ControlRequest *req);
+void zygotes_stop_all(struct daemon *d);
 
 #endif

@@ -374,13 +374,14 @@ void workers_conn_closed(struct daemon *d, struct conn *c)
     }
 }
 
-void workers_zygote_died(struct daemon *d)
+void workers_zygote_died(struct daemon *d, uint64_t gen)
 {
     /* Workers die with their zygote (PDEATHSIG) and nobody will report their
-     * exit: decide their outcomes here. */
+     * exit: decide their outcomes here. Another zygote's (a draining one's,
+     * or the current one's) live on. */
     for (struct worker *w = d->workers, *next; w; w = next) {
         next = w->next;
-        if (w->state == W_DONE) continue;
+        if (w->state == W_DONE || w->zygote_gen != gen) continue;
         if (w->state == W_STARTING) {
             worker_spawn_failed(d, w, "the zygote died; try again");
             continue;

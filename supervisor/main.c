@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "supervisor/cli.h"
+#include "supervisor/zygote_client.h"
 
 #ifndef SBX_VERSION
 #define SBX_VERSION "unknown"
@@ -49,6 +50,8 @@ int main(int argc, char **argv)
         usage(stdout);
         return CLI_OK;
     }
+    /* Internal, not in the help: the daemon's exec'd zygote. */
+    if (strcmp(cmd, SBX_ZYGOTE_SUBCOMMAND) == 0) return cli_zygote(argc - 2, argv + 2);
     if (strcmp(cmd, "--connect") == 0) return cli_connect(argc - 2, argv + 2);
     if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
         printf("sbx %s\n", SBX_VERSION);

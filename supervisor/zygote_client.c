@@ -5,12 +5,14 @@
 #include "supervisor/broker.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <nettle/sha2.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -66,6 +68,28 @@ static int recv_reply(struct sbx_zygote_client *z, Sbx__ControlReply **out, int 
     return 0;
 }
 
+/* Waits for the new zygote's ZygoteReady; stops it on failure. */
+static int await_ready(struct sbx_zygote_client *z, char *err, size_t errsz)
+{
+    Sbx__ControlReply *rep;
+    int fds[SBX_IPC_MAX_FDS];
+    size_t nfds;
+    int rc = recv_reply(z, &rep, fds, &nfds, err, errsz);
+    if (rc) {
+        sbx_zygote_client_stop(z);
+        return rc;
+    }
+    bool ready = rep->body_case == SBX__CONTROL_REPLY__BODY_READY;
+    sbx_ipc_close_fds(fds, nfds);
+    sbx_ipc_free(&rep->base);
+    if (!ready) {
+        snprintf(err, errsz, "zygote: expected ZygoteReady");
+        sbx_zygote_client_stop(z);
+        return -EPROTO;
+    }
+    return 0;
+}
+
 int sbx_zygote_client_start(struct sbx_zygote_client *z, const struct sbx_zygote_config *cfg,
                             char *err, size_t errsz)
 {
@@ -99,23 +123,66 @@ int sbx_zygote_client_start(struct sbx_zygote_client *z, const struct sbx_zygote
     z->pid = pid;
     z->ctl = sv[0];
     z->next_id = 1;
-    Sbx__ControlReply *rep;
-    int fds[SBX_IPC_MAX_FDS];
-    size_t nfds;
-    rc = recv_reply(z, &rep, fds, &nfds, err, errsz);
+    return await_ready(z, err, errsz);
+}
+
+int sbx_zygote_client_exec(struct sbx_zygote_client *z, const struct sbx_zygote_config *cfg,
+                           char *err, size_t errsz)
+{
+    /* Everything the child needs is made before the fork: between fork and
+     * execve it only moves fds and calls prctl. */
+    char slots[16], max_memory[24], strategy[16];
+    snprintf(slots, sizeof slots, "%u", cfg ? cfg->slots : 0u);
+    snprintf(max_memory, sizeof max_memory, "%llu",
+             (unsigned long long)(cfg ? cfg->max_memory_bytes : 0));
+    snprintf(strategy, sizeof strategy, "%d", cfg ? cfg->strategy : -1);
+    char fd_arg[] = "3";
+    char *argv[] = {"sbx", SBX_ZYGOTE_SUBCOMMAND, fd_arg, slots, max_memory, strategy, NULL};
+    int sv[2];
+    int rc = sbx_ipc_pair(sv);
     if (rc) {
-        sbx_zygote_client_stop(z);
+        snprintf(err, errsz, "socketpair: %s", strerror(-rc));
         return rc;
     }
-    bool ready = rep->body_case == SBX__CONTROL_REPLY__BODY_READY;
-    sbx_ipc_close_fds(fds, nfds);
-    sbx_ipc_free(&rep->base);
-    if (!ready) {
-        snprintf(err, errsz, "zygote: expected ZygoteReady");
-        sbx_zygote_client_stop(z);
-        return -EPROTO;
+    pid_t parent = getpid();
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        rc = -errno;
+        close(sv[0]);
+        close(sv[1]);
+        snprintf(err, errsz, "fork: %s", strerror(-rc));
+        return rc;
     }
-    return 0;
+    if (pid == 0) {
+        /* The channel becomes fd 3 (without close-on-exec); every other fd
+         * but stdio is closed. PDEATHSIG survives execve (sbx is not set-id),
+         * so the zygote is bound to the daemon from its first instruction.
+         * The signal mask is inherited on purpose: a terminal's SIGINT must
+         * reach only the daemon, which then stops the zygote itself. */
+        int ctl = sv[1];
+        if (ctl == 3) {
+            if (fcntl(3, F_SETFD, 0) < 0) _exit(127);
+        } else if (dup2(ctl, 3) != 3) {
+            _exit(127);
+        }
+        if (ctl < 3) { /* a closed stdio slot: not the channel twice */
+            int null = open("/dev/null", O_RDWR);
+            if (null < 0 || dup2(null, ctl) != ctl) _exit(127);
+        }
+        syscall(SYS_close_range, 4u, ~0u, 0u);
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent) _exit(127);
+        execve("/proc/self/exe", argv, environ);
+        _exit(127);
+    }
+    close(sv[1]);
+    z->pid = pid;
+    z->ctl = sv[0];
+    z->next_id = 1;
+    rc = await_ready(z, err, errsz);
+    if (rc == -EPIPE) /* exit status 127 is the exec's failure */
+        snprintf(err, errsz, "zygote: it died at start-up (cannot execute /proc/self/exe?)");
+    return rc;
 }
 
 void sbx_zygote_client_stop(struct sbx_zygote_client *z)

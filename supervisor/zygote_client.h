@@ -25,6 +25,22 @@ struct sbx_zygote_client {
 int sbx_zygote_client_start(struct sbx_zygote_client *z, const struct sbx_zygote_config *cfg,
                             char *err, size_t errsz);
 
+/* The hidden subcommand an exec'd zygote runs (supervisor/cli_zygote.c):
+ * `sbx __zygote FD SLOTS MAX_MEMORY_BYTES STRATEGY`, FD its control
+ * channel. Internal: not in the help, and it refuses an FD that is not a
+ * SOCK_SEQPACKET socket. */
+#define SBX_ZYGOTE_SUBCOMMAND "__zygote"
+
+/* Like sbx_zygote_client_start, but the child execs /proc/self/exe (the
+ * hidden subcommand) instead of running the zygote in the forked copy: the
+ * zygote gets a fresh address-space layout and stack-protector canary
+ * instead of the caller's, and none of the caller's memory. Its
+ * configuration travels as arguments; it holds only stdio and the channel,
+ * and dies with the caller (PDEATHSIG). Costs an exec and a dynamic link
+ * more than a fork (see docs/architecture.md). */
+int sbx_zygote_client_exec(struct sbx_zygote_client *z, const struct sbx_zygote_config *cfg,
+                           char *err, size_t errsz);
+
 /* Closes the control channel (the zygote exits on end of stream) and reaps
  * it. */
 void sbx_zygote_client_stop(struct sbx_zygote_client *z);

@@ -113,7 +113,8 @@ _Noreturn void sbx_worker_main(const struct sbx_worker_spec *w)
     if (install_fds(w->stdio, w->channel)) _exit(SBX_WORKER_EXIT_FAILED);
     /* 2. Die with the zygote; a zygote that died already means no one to
      *    report to. */
-    pid_t parent = getppid(); /* 0 in a pid namespace of its own */
+    prctl(PR_SET_NAME, "sbx-worker"); /* for ps, top and perf */
+    pid_t parent = getppid();         /* 0 in a pid namespace of its own */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) || (parent != w->zygote_pid && parent != 0))
         _exit(SBX_WORKER_EXIT_FAILED);
     unblock_signals();

@@ -316,6 +316,7 @@ void hd_status(int fd, struct hd_status *st)
         st->killed = s->counters->killed;
         st->internal_errors = s->counters->internal_errors;
         st->zygote_restarts = s->counters->zygote_restarts;
+        st->zygote_rotations = s->counters->zygote_rotations;
         st->loads = s->counters->loads;
         st->unloads = s->counters->unloads;
     }

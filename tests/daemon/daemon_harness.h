@@ -60,6 +60,7 @@ struct hd_status {
     uint32_t total_modules, live_workers;
     int zygote_pid;
     uint64_t spawns, refused_busy, exited, killed, internal_errors, zygote_restarts, loads, unloads;
+    uint64_t zygote_rotations;
 };
 void hd_status(int fd, struct hd_status *st);
 /* Polls Status on a fresh connection until no worker is live and
