@@ -90,10 +90,10 @@ static int await_ready(struct sbx_zygote_client *z, char *err, size_t errsz)
     return 0;
 }
 
-int sbx_zygote_client_start(struct sbx_zygote_client *z, const struct sbx_zygote_config *cfg,
-                            char *err, size_t errsz)
+/* A control channel and a fork: the pid (0 in the child), or -errno with
+ * err filled and nothing left open. */
+static pid_t fork_with_channel(int sv[2], char *err, size_t errsz)
 {
-    int sv[2];
     int rc = sbx_ipc_pair(sv);
     if (rc) {
         snprintf(err, errsz, "socketpair: %s", strerror(-rc));
@@ -108,6 +108,15 @@ int sbx_zygote_client_start(struct sbx_zygote_client *z, const struct sbx_zygote
         snprintf(err, errsz, "fork: %s", strerror(-rc));
         return rc;
     }
+    return pid;
+}
+
+int sbx_zygote_client_start(struct sbx_zygote_client *z, const struct sbx_zygote_config *cfg,
+                            char *err, size_t errsz)
+{
+    int sv[2];
+    pid_t pid = fork_with_channel(sv, err, errsz);
+    if (pid < 0) return (int)pid;
     if (pid == 0) {
         /* Only stdio and the control channel: a zygote restarted by the
          * daemon would otherwise inherit every fd the daemon has open (client
@@ -139,21 +148,9 @@ int sbx_zygote_client_exec(struct sbx_zygote_client *z, const struct sbx_zygote_
     char fd_arg[] = "3";
     char *argv[] = {"sbx", SBX_ZYGOTE_SUBCOMMAND, fd_arg, slots, max_memory, strategy, NULL};
     int sv[2];
-    int rc = sbx_ipc_pair(sv);
-    if (rc) {
-        snprintf(err, errsz, "socketpair: %s", strerror(-rc));
-        return rc;
-    }
     pid_t parent = getpid();
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        rc = -errno;
-        close(sv[0]);
-        close(sv[1]);
-        snprintf(err, errsz, "fork: %s", strerror(-rc));
-        return rc;
-    }
+    pid_t pid = fork_with_channel(sv, err, errsz);
+    if (pid < 0) return (int)pid;
     if (pid == 0) {
         /* The channel becomes fd 3 (without close-on-exec); every other fd
          * but stdio is closed. PDEATHSIG survives execve (sbx is not set-id),
@@ -179,7 +176,7 @@ int sbx_zygote_client_exec(struct sbx_zygote_client *z, const struct sbx_zygote_
     z->pid = pid;
     z->ctl = sv[0];
     z->next_id = 1;
-    rc = await_ready(z, err, errsz);
+    int rc = await_ready(z, err, errsz);
     if (rc == -EPIPE) /* exit status 127 is the exec's failure */
         snprintf(err, errsz, "zygote: it died at start-up (cannot execute /proc/self/exe?)");
     return rc;

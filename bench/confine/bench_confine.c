@@ -16,26 +16,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/common/bench_stats.h"
 #include "policy/confine.h"
 #include "policy/policy.h"
 
-static uint64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 static double p50_us(uint64_t *v, int n)
 {
-    qsort(v, (size_t)n, sizeof *v, cmp_u64);
-    return v[n / 2] / 1e3;
+    return bench_percentile_ns(v, (size_t)n, 50) / 1e3;
 }
 
 struct config {
@@ -52,13 +39,13 @@ static int run_once(const struct sbx_confine *c, unsigned steps, uint64_t *total
     int p[2];
     if (pipe(p)) return -1;
     struct sbx_confine_error err;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = bench_now_ns();
     pid_t pid = sbx_confine_fork(c, &err);
     if (pid == 0) {
         close(p[0]);
-        uint64_t a = now_ns();
+        uint64_t a = bench_now_ns();
         int rc = steps ? sbx_confine_apply_steps(c, steps, &err) : 0;
-        uint64_t d = now_ns() - a;
+        uint64_t d = bench_now_ns() - a;
         if (rc) d = UINT64_MAX;
         if (write(p[1], &d, sizeof d) != sizeof d) _exit(2);
         _exit(0);
@@ -72,7 +59,7 @@ static int run_once(const struct sbx_confine *c, unsigned steps, uint64_t *total
     uint64_t d = UINT64_MAX;
     ssize_t n = read(p[0], &d, sizeof d);
     waitpid(pid, &status, 0);
-    *total = now_ns() - t0;
+    *total = bench_now_ns() - t0;
     close(p[0]);
     *apply = d;
     return n == sizeof d && d != UINT64_MAX && WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -1;
@@ -92,13 +79,13 @@ static Sbx__Policy *ns_policy(const char *json)
 static double prepare_us(const Sbx__Policy *p, struct sbx_confine **out, char *why, size_t n)
 {
     struct sbx_confine_error err;
-    uint64_t t = now_ns();
+    uint64_t t = bench_now_ns();
     if (sbx_confine_prepare(p, out, &err)) {
         sbx_confine_error_text(&err, why, n);
         *out = NULL;
         return -1;
     }
-    return (now_ns() - t) / 1e3;
+    return (bench_now_ns() - t) / 1e3;
 }
 
 int main(int argc, char **argv)

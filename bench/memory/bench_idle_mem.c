@@ -28,13 +28,14 @@
 #include <unistd.h>
 
 #include "sbx.h"
+#include "bench/common/bench_stats.h"
 
 extern char **environ;
 
-#define FUNCS 1500
-#define OPS 150
+#define FUNCS      1500
+#define OPS        150
 #define DATA_BYTES (1u << 20)
-#define MEM_PAGES 32
+#define MEM_PAGES  32
 
 /* --- the generated module ------------------------------------------------ */
 
@@ -157,12 +158,18 @@ static int parse_fields(FILE *f, struct mem *m, char *line, size_t len, char *ne
             return 1;
         }
         if (sscanf(line, "%63[^:]: %ld kB", key, &v) != 2) continue; /* VmFlags, THPeligible */
-        if (!strcmp(key, "Rss")) m->rss += v;
-        else if (!strcmp(key, "Pss")) m->pss += v;
-        else if (!strcmp(key, "Shared_Clean")) m->shared_clean += v;
-        else if (!strcmp(key, "Shared_Dirty")) m->shared_dirty += v;
-        else if (!strcmp(key, "Private_Clean")) m->private_clean += v;
-        else if (!strcmp(key, "Private_Dirty")) m->private_dirty += v;
+        if (!strcmp(key, "Rss"))
+            m->rss += v;
+        else if (!strcmp(key, "Pss"))
+            m->pss += v;
+        else if (!strcmp(key, "Shared_Clean"))
+            m->shared_clean += v;
+        else if (!strcmp(key, "Shared_Dirty"))
+            m->shared_dirty += v;
+        else if (!strcmp(key, "Private_Clean"))
+            m->private_clean += v;
+        else if (!strcmp(key, "Private_Dirty"))
+            m->private_dirty += v;
     }
     return 0;
 }
@@ -180,9 +187,9 @@ static int rollup(pid_t pid, struct mem *m)
 }
 
 enum kind { K_CODE, K_IMAGE, K_BINARY, K_LIBS, K_ANON, K_COUNT };
-static const char *kind_names[K_COUNT] = {
-    "JIT code (memfd:sbx-code)", "memory image (memfd:sbx-img)", "executable's own file",
-    "shared libraries", "anonymous (heap, stack, COW)"};
+static const char *kind_names[K_COUNT] = {"JIT code (memfd:sbx-code)",
+                                          "memory image (memfd:sbx-img)", "executable's own file",
+                                          "shared libraries", "anonymous (heap, stack, COW)"};
 
 static enum kind classify(const char *header)
 {
@@ -196,8 +203,7 @@ static enum kind classify(const char *header)
     if (strstr(name, "sbx-code")) return K_CODE;
     if (strstr(name, "sbx-img")) return K_IMAGE;
     if (strstr(name, ".so")) return K_LIBS;
-    if (strstr(name, "memfd:") || strstr(name, "/dev/zero") || strstr(name, "SYSV"))
-        return K_ANON;
+    if (strstr(name, "memfd:") || strstr(name, "/dev/zero") || strstr(name, "SYSV")) return K_ANON;
     return K_BINARY;
 }
 
@@ -237,17 +243,6 @@ static long meminfo(const char *key)
         if (!strncmp(line, key, kl) && line[kl] == ':') v = strtol(line + kl + 1, NULL, 10);
     if (f) fclose(f);
     return v;
-}
-
-static void loadavg(char *buf, size_t len)
-{
-    buf[0] = 0;
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (f) {
-        if (!fgets(buf, (int)len, f)) buf[0] = 0;
-        fclose(f);
-    }
-    buf[strcspn(buf, "\n")] = 0;
 }
 
 /* --- the report ------------------------------------------------------------ */
@@ -363,7 +358,7 @@ int main(int argc, char **argv)
     char sock[64], maxw[16], load0[128], load1[128];
     snprintf(sock, sizeof sock, "/tmp/sbx-bench-idle-%d.sock", getpid());
     snprintf(maxw, sizeof maxw, "%d", n + 8);
-    loadavg(load0, sizeof load0);
+    bench_loadavg(load0, sizeof load0);
     pid_t daemon = fork();
     if (daemon == 0) {
         int null = open("/dev/null", O_WRONLY);
@@ -403,8 +398,7 @@ int main(int argc, char **argv)
         size_t nres = 0;
         bool trapped = false;
         if ((rc = sbx_spawn(c, id, &o, &wid, &pid, &err)) ||
-            (rc = sbx_call(c, wid, "touch", NULL, 0, NULL, &res, 1, &nres, &trapped, NULL,
-                           &err)) ||
+            (rc = sbx_call(c, wid, "touch", NULL, 0, NULL, &res, 1, &nres, &trapped, NULL, &err)) ||
             trapped) {
             fprintf(stderr, "bench_idle_mem: worker %d: %s\n", i, trapped ? "trap" : err.message);
             kill(daemon, SIGTERM);
@@ -449,7 +443,7 @@ int main(int argc, char **argv)
             stop_all(pids, node_n);
         }
     }
-    loadavg(load1, sizeof load1);
+    bench_loadavg(load1, sizeof load1);
     unlink(modpath);
 
     printf("module: %zu bytes (%d functions, %u KiB data segment, %d pages of memory)\n", mod.len,

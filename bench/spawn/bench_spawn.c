@@ -29,40 +29,16 @@
 #include "ipc/msg.h"
 #include "ipc/socket.h"
 #include "proto/sbx.pb-c.h"
+#include "bench/common/bench_stats.h"
 
 extern char **environ;
 
 #define TARGET_P50_US 200.0
-#define TARGET_PER_S 5000.0
-
-static uint64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
+#define TARGET_PER_S  5000.0
 
 static double pct(uint64_t *v, int n, int p) /* v in ns; result in us */
 {
-    qsort(v, (size_t)n, sizeof *v, cmp_u64);
-    return v[((size_t)n * (size_t)p) / 100] / 1e3;
-}
-
-static void loadavg(char *buf, size_t len)
-{
-    buf[0] = 0;
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (f) {
-        if (!fgets(buf, (int)len, f)) buf[0] = 0;
-        fclose(f);
-    }
-    buf[strcspn(buf, "\n")] = 0;
+    return bench_percentile_ns(v, (size_t)n, p) / 1e3;
 }
 
 /* One client connection; each has its own request ids. */
@@ -141,9 +117,9 @@ static int sbx_spawn_one(struct conn *c, const char *module_id, struct samples *
     sbx__spawn__init(&sp);
     sp.module_id = (char *)module_id, sp.export_name = "nop";
     req.body_case = SBX__REQUEST__BODY_SPAWN, req.spawn = &sp;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = bench_now_ns();
     Sbx__Response *r = call(c, &req);
-    uint64_t t1 = now_ns();
+    uint64_t t1 = bench_now_ns();
     if (!r || r->body_case != SBX__RESPONSE__BODY_SPAWNED) {
         fprintf(stderr, "bench_spawn: spawn failed (%s)\n",
                 r && r->body_case == SBX__RESPONSE__BODY_ERROR && r->error->message
@@ -162,7 +138,7 @@ static int sbx_spawn_one(struct conn *c, const char *module_id, struct samples *
         fprintf(stderr, "bench_spawn: no exited outcome\n");
         return -1;
     }
-    uint64_t t2 = now_ns();
+    uint64_t t2 = bench_now_ns();
     sbx_ipc_close_fds(fds, nfds);
     const Sbx__Usage *u = r->event->outcome->usage;
     s->spawned[slot] = t1 - t0;
@@ -177,13 +153,13 @@ static const char *native_path;
 
 static int native_one(struct samples *s, int slot)
 {
-    uint64_t t0 = now_ns();
+    uint64_t t0 = bench_now_ns();
     pid_t pid;
     char *args[] = {(char *)native_path, NULL};
     if (posix_spawn(&pid, native_path, NULL, NULL, args, environ)) return -1;
     int status;
     if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status)) return -1;
-    s->outcome[slot] = s->spawned[slot] = now_ns() - t0;
+    s->outcome[slot] = s->spawned[slot] = bench_now_ns() - t0;
     return 0;
 }
 
@@ -218,9 +194,9 @@ static int block(int clients, struct conn *conns, const char *module_id, struct 
     pthread_barrier_t start;
     if (clients == 1) {
         jobs[0] = (struct job){conns ? &conns[0] : NULL, module_id, s, s->n, count, NULL, 0};
-        uint64_t t0 = now_ns();
+        uint64_t t0 = bench_now_ns();
         run_job(&jobs[0]);
-        s->busy_ns += now_ns() - t0;
+        s->busy_ns += bench_now_ns() - t0;
         s->n += count;
         return jobs[0].failed ? -1 : 0;
     }
@@ -229,14 +205,14 @@ static int block(int clients, struct conn *conns, const char *module_id, struct 
     int half = count / 2;
     for (int k = 0; k < 2; k++) {
         jobs[k] = (struct job){conns ? &conns[k] : NULL, module_id, s, s->n + k * half,
-                               k ? count - half : half, &start, 0};
+                               k ? count - half : half,  &start,    0};
         pthread_create(&th[k], NULL, run_job, &jobs[k]);
     }
     pthread_barrier_wait(&start);
-    uint64_t t0 = now_ns();
+    uint64_t t0 = bench_now_ns();
     for (int k = 0; k < 2; k++)
         pthread_join(th[k], NULL);
-    s->busy_ns += now_ns() - t0;
+    s->busy_ns += bench_now_ns() - t0;
     s->n += count;
     return jobs[0].failed || jobs[1].failed ? -1 : 0;
 }
@@ -338,7 +314,7 @@ int main(int argc, char **argv)
         }
 
     char load0[128], load1[128];
-    loadavg(load0, sizeof load0);
+    bench_loadavg(load0, sizeof load0);
     /* Warm-up: page in the daemon, zygote and the native binary. */
     struct samples warm, s1, n1, s2, n2;
     samples_init(&warm, 200);
@@ -351,15 +327,15 @@ int main(int argc, char **argv)
             block(2, &conns[1], id, &s2, count) || block(2, NULL, NULL, &n2, count))
             goto fail;
     }
-    loadavg(load1, sizeof load1);
+    bench_loadavg(load1, sizeof load1);
 
     printf("%d spawns per configuration in %d alternating blocks; %ld CPUs; loadavg before: %s; "
            "after: %s\n",
            n, blocks, sysconf(_SC_NPROCESSORS_ONLN), load0, load1);
     printf("latencies in us; 'vs native' = sbx p50 outcome / native p50, sbx spawns/s / native "
            "spawns/s\n\n");
-    printf("%-30s %6s %9s %9s %9s %9s %9s   %-16s\n", "configuration", "n", "p50 spwn",
-           "p99 spwn", "p50 out", "p99 out", "per s", "vs native p50/rate");
+    printf("%-30s %6s %9s %9s %9s %9s %9s   %-16s\n", "configuration", "n", "p50 spwn", "p99 spwn",
+           "p50 out", "p99 out", "per s", "vs native p50/rate");
     row("native fork+exec, 1 client", &n1, NULL, false);
     row("sbx serve, 1 client", &s1, &n1, true);
     row("native fork+exec, 2 clients", &n2, NULL, false);
@@ -368,8 +344,8 @@ int main(int argc, char **argv)
            "Spawned->Outcome = worker confines itself, runs, exits, is reaped and reported;\n"
            "worker life = supervisor-measured WorkerStarted -> exit; worker CPU = its user+sys "
            "(mean)\n");
-    printf("%-30s %9s %9s %9s %9s %9s %9s\n", "configuration", "p50 spwn", "p50 s->o",
-           "p99 s->o", "p50 life", "p99 life", "cpu mean");
+    printf("%-30s %9s %9s %9s %9s %9s %9s\n", "configuration", "p50 spwn", "p50 s->o", "p99 s->o",
+           "p50 life", "p99 life", "cpu mean");
     split_row("sbx serve, 1 client", &s1);
     split_row("sbx serve, 2 clients", &s2);
 

@@ -18,40 +18,16 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "bench/common/bench_stats.h"
 
 extern char **environ;
 
-#define TARGET_COLD_MS 5.0
+#define TARGET_COLD_MS        5.0
 #define TARGET_OVER_NATIVE_MS 2.0
-
-static uint64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
 
 static double pct_ms(uint64_t *v, int n, int p)
 {
-    qsort(v, (size_t)n, sizeof *v, cmp_u64);
-    return v[((size_t)n * (size_t)p) / 100] / 1e6;
-}
-
-static void loadavg(char *buf, size_t len)
-{
-    buf[0] = 0;
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (f) {
-        if (!fgets(buf, (int)len, f)) buf[0] = 0;
-        fclose(f);
-    }
-    buf[strcspn(buf, "\n")] = 0;
+    return bench_percentile_ns(v, (size_t)n, p) / 1e6;
 }
 
 /* Runs argv with stdout on a pipe (stderr to /dev/null, stdin /dev/null);
@@ -67,7 +43,7 @@ static uint64_t run_once(char *const argv[])
     posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addclose(&fa, p[0]);
     posix_spawn_file_actions_addclose(&fa, p[1]);
-    uint64_t t0 = now_ns();
+    uint64_t t0 = bench_now_ns();
     pid_t pid;
     int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
@@ -81,7 +57,7 @@ static uint64_t run_once(char *const argv[])
     if (rc) return 0;
     int status;
     waitpid(pid, &status, 0);
-    uint64_t t = now_ns() - t0;
+    uint64_t t = bench_now_ns() - t0;
     out[len] = 0;
     if (!WIFEXITED(status) || WEXITSTATUS(status) || strcmp(out, "Hello, world!\n")) return 0;
     return t;
@@ -134,7 +110,7 @@ int main(int argc, char **argv)
         for (int i = 0; i < 3; i++)
             if (!run_once(cfg[c].argv)) cfg[c].failed = 1;
     char load0[128], load1[128];
-    loadavg(load0, sizeof load0);
+    bench_loadavg(load0, sizeof load0);
     for (int i = 0; i < runs; i++)
         for (int c = 0; c < ncfg; c++) {
             if (cfg[c].failed) continue;
@@ -146,7 +122,7 @@ int main(int argc, char **argv)
             }
             cfg[c].ns[cfg[c].n++] = t;
         }
-    loadavg(load1, sizeof load1);
+    bench_loadavg(load1, sizeof load1);
     kill(daemon, SIGTERM);
     waitpid(daemon, NULL, 0);
 

@@ -24,26 +24,13 @@
 #include "supervisor/broker.h"
 #include "wasi/path_broker.h"
 #include "wasi/wasi.h"
+#include "bench/common/bench_stats.h"
 
 #define FILE_PATH "sub/dir/file.txt"
 
-static uint64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 static double pct_us(uint64_t *v, int n, int pct)
 {
-    qsort(v, (size_t)n, sizeof *v, cmp_u64);
-    return v[(n * pct) / 100] / 1e3;
+    return bench_percentile_ns(v, (size_t)n, pct) / 1e3;
 }
 
 static void die(const char *what)
@@ -157,7 +144,7 @@ int main(int argc, char **argv)
      * each overwriting the warm-up's samples. */
     for (int r = -100; r < rounds; r++) {
         for (int c = 0; c < NCFG; c++) {
-            uint64_t t0 = now_ns();
+            uint64_t t0 = bench_now_ns();
             int fd;
             switch (c) {
             case NATIVE:
@@ -172,7 +159,7 @@ int main(int argc, char **argv)
             case LOCAL: wasi_open_close(local); break;
             case BROKER: wasi_open_close(brokered); break;
             }
-            t[c][r < 0 ? 0 : r] = now_ns() - t0;
+            t[c][r < 0 ? 0 : r] = bench_now_ns() - t0;
         }
     }
     printf("%d rounds, same run; the broker is a second process on a SOCK_SEQPACKET pair\n\n",
