@@ -255,7 +255,10 @@ void worker_channel_event(struct daemon *d, struct worker *w)
         }
         if (msg->body_case == SBX__FROM_WORKER__BODY_REPORT && !w->report) {
             w->report = msg; /* the first report counts */
-            continue;
+            /* It is the last message: stop listening now, so that the
+             * worker's exit (closing its end) wakes nobody here. */
+            close_fd(d, &w->channel);
+            return;
         }
         if (msg->body_case == SBX__FROM_WORKER__BODY_PATH &&
             sbx_broker_serve(w->broker, w->channel, msg)) /* hostile, or not reading */

@@ -382,6 +382,7 @@ int sbx_zygote_client_run(struct sbx_zygote_client *z, const struct sbx_spawn_re
                        !out->report_msg) {
                 out->report_msg = msg; /* kept: the first report counts */
                 out->report = msg->report;
+                channel_open = false; /* the last message: its end of stream wakes nobody */
             } else if (e == 0) {
                 sbx_ipc_free(&msg->base);
             } else if (e != -EAGAIN) {
