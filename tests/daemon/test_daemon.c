@@ -387,8 +387,9 @@ Test(daemon, command_line_client_runs_and_reports)
 }
 
 /* The worker gives up every fd but its stdio and report channel (0-3)
- * before running wasm, and is the zygote's child: checked from outside,
- * on a live worker, through /proc. */
+ * before running wasm, is the zygote's child, and is confined (seccomp,
+ * no_new_privs, no capabilities, the policy's rlimits): checked from
+ * outside, on a live worker, through /proc. */
 static bool only_fds_0_to_3(pid_t pid)
 {
     char path[64];
@@ -433,11 +434,40 @@ Test(daemon, a_live_worker_holds_only_its_own_fds)
     snprintf(path, sizeof path, "/proc/%d/status", pid);
     FILE *f = fopen(path, "r");
     cr_assert(f);
-    int ppid = -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "PPid: %d", &ppid) == 1) break;
+    int ppid = -1, seccomp = -1, nnp = -1, confined = 0;
+    unsigned long long caps[5] = {1, 1, 1, 1, 1};
+    const char *cap_names[5] = {"CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:"};
+    while (fgets(line, sizeof line, f)) {
+        sscanf(line, "PPid: %d", &ppid);
+        sscanf(line, "Seccomp: %d", &seccomp);
+        sscanf(line, "NoNewPrivs: %d", &nnp);
+        for (int i = 0; i < 5; i++)
+            if (!strncmp(line, cap_names[i], strlen(cap_names[i])))
+                sscanf(line + strlen(cap_names[i]), "%llx", &caps[i]);
+    }
     fclose(f);
     cr_assert_eq(ppid, zygote, "the worker's parent is %d, the zygote %d", ppid, zygote);
+    /* Confined, seen from outside: a seccomp filter, no_new_privs, no
+     * capability in any set (docs/security.md). */
+    cr_assert_eq(seccomp, 2, "Seccomp: %d", seccomp);
+    cr_assert_eq(nnp, 1, "NoNewPrivs: %d", nnp);
+    for (int i = 0; i < 5; i++)
+        cr_assert_eq(caps[i], 0, "%s %llx", cap_names[i], caps[i]);
+    /* And its rlimits are the default policy's. */
+    snprintf(path, sizeof path, "/proc/%d/limits", pid);
+    f = fopen(path, "r");
+    cr_assert(f);
+    while (fgets(line, sizeof line, f)) {
+        unsigned long long soft, hard;
+        if (sscanf(line, "Max open files %llu %llu", &soft, &hard) == 2)
+            confined += soft == 64 && hard == 64;
+        if (sscanf(line, "Max processes %llu %llu", &soft, &hard) == 2)
+            confined += soft == 0 && hard == 0;
+        if (sscanf(line, "Max core file size %llu %llu", &soft, &hard) == 2)
+            confined += soft == 0 && hard == 0;
+    }
+    fclose(f);
+    cr_assert_eq(confined, 3, "the worker's rlimits are not the default policy's");
     Sbx__Kill k;
     sbx__request__init(&req);
     sbx__kill__init(&k);
