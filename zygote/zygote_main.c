@@ -336,6 +336,9 @@ _Noreturn void sbx_zygote_main(int ctl, const struct sbx_zygote_config *cfg)
      * stack) made once here and inherited by fork. */
     for (int sig = 1; sig < NSIG; sig++)
         if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+    /* A write to a pipe or socket whose reader is gone is EPIPE to the
+     * guest, as other runtimes give it, not the end of its worker. */
+    signal(SIGPIPE, SIG_IGN);
     int prep = sbx_runtime_prepare_thread(0);
     /* Workers inherit an empty bounding set instead of each emptying it. */
     if (!prep) prep = sbx_confine_drop_bounding();

@@ -2,7 +2,8 @@
 # Limits of a worker, through `sbx run` (zygote, confined worker): a memory
 # bomb ends as "memory limit", fd exhaustion is an error the guest sees,
 # unbounded recursion traps, an endless loop stops at the timeout and at
-# the fuel limit. Usage: limits.sh SBX PROGS_DIR RUN_WASM
+# the fuel limit, and a guest writing into a closed pipe gets EPIPE (not a
+# SIGPIPE). Usage: limits.sh SBX PROGS_DIR RUN_WASM
 sbx=$1 progs=$2 runwasm=$3
 failed=0
 expect() { # expect NAME STATUS PATTERN OUTPUT
@@ -26,4 +27,9 @@ expect endless_loop_timeout $? 124 "timed out after 300 ms" "$out"
 
 out=$("$sbx" run --invoke spin --fuel 1000000 "$runwasm" 2>&1)
 expect endless_loop_fuel $? 134 "fuel" "$out"
+
+# An output flood into a pipe whose reader stops: EPIPE to the guest.
+("$sbx" run --timeout 10000 "$progs/limit_flood.wasm" 2>"$dir/flood.err"; echo $? >"$dir/flood.rc") |
+    head -c 100000 >/dev/null
+expect output_to_a_closed_pipe "$(cat "$dir/flood.rc")" 3 "write: Broken pipe" "$(cat "$dir/flood.err")"
 exit $failed
