@@ -12,7 +12,7 @@ void v_start(struct vctx *v, struct sbx_ipc_reject *why, size_t nfds, uint64_t i
 {
     v->why = why;
     v->nfds = nfds;
-    v->fds_used = 0;
+    memset(v->fds_used, 0, sizeof v->fds_used);
     why->code = SBX__ERROR_CODE__ERROR_CODE_UNSPECIFIED;
     why->request_id = id;
     why->message[0] = '\0';
@@ -34,10 +34,10 @@ int v_fds_all_used(struct vctx *v)
 {
     if (v->nfds > SBX_IPC_MAX_FDS)
         return v_reject(v, SBX__ERROR_CODE__LIMIT, "more than %u fds", SBX_IPC_MAX_FDS);
-    uint32_t all = (1u << v->nfds) - 1;
-    if (v->fds_used != all)
-        return v_reject(v, SBX__ERROR_CODE__BAD_REQUEST,
-                        "%zu fds received but the message refers to fewer", v->nfds);
+    for (size_t i = 0; i < v->nfds; i++)
+        if (!v->fds_used[i])
+            return v_reject(v, SBX__ERROR_CODE__BAD_REQUEST,
+                            "%zu fds received but the message refers to fewer", v->nfds);
     return 0;
 }
 
@@ -106,8 +106,8 @@ int v_fd_index(struct vctx *v, bool has, uint32_t index, const char *field)
     if (!has) return BAD("%s: missing", field);
     if (index >= v->nfds || index >= SBX_IPC_MAX_FDS)
         return BAD("%s: fd %u not sent (%zu fds came)", field, index, v->nfds);
-    if (v->fds_used & (1u << index)) return BAD("%s: fd %u already used", field, index);
-    v->fds_used |= 1u << index;
+    if (v->fds_used[index]) return BAD("%s: fd %u already used", field, index);
+    v->fds_used[index] = true;
     return 0;
 }
 

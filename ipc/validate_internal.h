@@ -8,10 +8,12 @@
 
 #include <stdbool.h>
 
+#include "ipc/limits.h"
+
 struct vctx {
     struct sbx_ipc_reject *why;
-    size_t nfds;       /* fds that came with the message */
-    uint32_t fds_used; /* bit i: fd_index i referenced */
+    size_t nfds;                    /* fds that came with the message */
+    bool fds_used[SBX_IPC_MAX_FDS]; /* fd_index i referenced */
 };
 
 void v_start(struct vctx *v, struct sbx_ipc_reject *why, size_t nfds, uint64_t id);

@@ -416,3 +416,48 @@ Test(validate, unknown_fields_are_refused_at_any_depth)
     }
     free(buf);
 }
+
+/* ForkWorker carries stdio, the channel and a directory fd per preopen: up
+ * to SBX_IPC_MAX_FDS fds, each of which must be named exactly once (the
+ * bookkeeping once was a 32-bit mask). */
+Test(validate, fork_with_every_fd_the_protocol_allows)
+{
+    enum { NPRE = SBX_IPC_MAX_FDS - 1 };
+    Sbx__ControlRequest req;
+    Sbx__ForkWorker fw;
+    Sbx__Policy pol;
+    Sbx__Preopen pre[NPRE], *pre_ptrs[NPRE];
+    uint32_t idx[NPRE];
+    char guest[NPRE][16];
+    sbx__control_request__init(&req);
+    sbx__fork_worker__init(&fw);
+    sbx__policy__init(&pol);
+    for (int i = 0; i < NPRE; i++) {
+        sbx__preopen__init(&pre[i]);
+        snprintf(guest[i], sizeof guest[i], "/d%d", i);
+        pre[i].host_path = "/tmp";
+        pre[i].guest_path = guest[i];
+        pre_ptrs[i] = &pre[i];
+        idx[i] = (uint32_t)i + 1;
+    }
+    pol.preopens = pre_ptrs, pol.n_preopens = NPRE;
+    req.has_id = 1, req.id = 7;
+    req.body_case = SBX__CONTROL_REQUEST__BODY_FORK;
+    req.fork = &fw;
+    fw.has_worker_id = 1, fw.worker_id = 1;
+    fw.module_id = "0000000000000000000000000000000000000000000000000000000000000000";
+    fw.export_name = "_start";
+    fw.has_channel_fd_index = 1, fw.channel_fd_index = 0;
+    fw.policy = &pol;
+    fw.preopen_fd_index = idx, fw.n_preopen_fd_index = NPRE;
+    struct sbx_ipc_reject why;
+    cr_assert_eq(sbx_ipc_validate_control_request(&req, SBX_IPC_MAX_FDS, &why), 0, "%s",
+                 why.message);
+    /* One fd named twice, one never: refused. */
+    idx[NPRE - 1] = idx[NPRE - 2];
+    cr_assert_neq(sbx_ipc_validate_control_request(&req, SBX_IPC_MAX_FDS, &why), 0);
+    cr_assert(strstr(why.message, "already used"), "%s", why.message);
+    /* A fd past the ones received. */
+    idx[NPRE - 1] = SBX_IPC_MAX_FDS;
+    cr_assert_neq(sbx_ipc_validate_control_request(&req, SBX_IPC_MAX_FDS, &why), 0);
+}
