@@ -89,7 +89,8 @@ int sbx_spawn(struct sbx_client *c, const char *module_id, const struct sbx_spaw
     Sbx__Spawn sp;
     Sbx__ResourceLimits lim;
     Sbx__StdioFd stdio[3], *stdio_ptrs[3];
-    int fds[3];
+    int fds[3 + SBX_IPC_MAX_SOCKETS];
+    uint32_t socket_index[SBX_IPC_MAX_SOCKETS];
     sbx__request__init(&req);
     sbx__spawn__init(&sp);
     sbx__resource_limits__init(&lim);
@@ -119,11 +120,23 @@ int sbx_spawn(struct sbx_client *c, const char *module_id, const struct sbx_spaw
         stdio_ptrs[nfds] = &stdio[nfds];
         fds[nfds++] = want[s];
     }
+    size_t nstdio = nfds; /* the sockets' fds come after the streams' */
+    if (o->nsockets > SBX_IPC_MAX_SOCKETS)
+        return sbxc_fail(err, SBX_ERROR_INVALID_ARGUMENT, -E2BIG, "spawn: at most %u sockets",
+                         SBX_IPC_MAX_SOCKETS);
+    for (size_t i = 0; i < o->nsockets; i++) {
+        if (o->socket_fds[i] < 0)
+            return sbxc_fail(err, SBX_ERROR_INVALID_ARGUMENT, -EBADF, "spawn: socket_fds[%zu]", i);
+        socket_index[i] = (uint32_t)nfds;
+        fds[nfds++] = o->socket_fds[i];
+    }
+    sp.socket_fd_index = o->nsockets ? socket_index : NULL;
+    sp.n_socket_fd_index = o->nsockets;
     if (nfds > c->info.max_fds_per_message)
         return sbxc_fail(err, SBX_ERROR_LIMIT, -E2BIG, "spawn: the server takes at most %u fds",
                          c->info.max_fds_per_message);
-    sp.stdio = nfds ? stdio_ptrs : NULL;
-    sp.n_stdio = nfds;
+    sp.stdio = nstdio ? stdio_ptrs : NULL;
+    sp.n_stdio = nstdio;
 
     lim.has_memory_bytes = o->memory_bytes != 0;
     lim.memory_bytes = o->memory_bytes;

@@ -288,6 +288,12 @@ struct sbx_spawn_options {
      * policy's own. */
     const struct sbx_preopen *preopens;
     size_t npreopens;
+    /* Connected or listening sockets of this process for the guest's WASI
+     * sock_* calls (guest fds after the preopens; at most 8). The server's
+     * policy must allow them (syscalls.allow: SYSCALL_GROUP_SOCKETS). The
+     * fds stay the caller's. */
+    const int *socket_fds;
+    size_t nsockets;
 };
 
 #define SBX_SPAWN_OPTIONS_INIT                                                                     \

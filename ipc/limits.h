@@ -15,11 +15,15 @@
 /* Preopened directories of one worker (the policy's limit too). */
 #define SBX_IPC_MAX_PREOPENS 64u
 
+/* Sockets a spawn may hand to its guest (WASI sock_*). */
+#define SBX_IPC_MAX_SOCKETS 8u
+
 /* Fds in one packet. The most any message carries is ForkWorker: stdin,
- * stdout, stderr, the worker's channel and a directory fd per preopen.
+ * stdout, stderr, the worker's channel, a directory fd per preopen and the
+ * guest's sockets.
  * Every validator also requires each fd received to be named by the
  * message, so a packet cannot smuggle in more than it uses. */
-#define SBX_IPC_MAX_FDS (4u + SBX_IPC_MAX_PREOPENS)
+#define SBX_IPC_MAX_FDS (4u + SBX_IPC_MAX_PREOPENS + SBX_IPC_MAX_SOCKETS)
 
 /* Bytes protobuf-c may allocate while unpacking one message. Unpacking
  * expands its input: a repeated submessage costs 2 bytes on the wire and

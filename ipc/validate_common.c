@@ -111,6 +111,16 @@ int v_fd_index(struct vctx *v, bool has, uint32_t index, const char *field)
     return 0;
 }
 
+int v_socket_fds(struct vctx *v, size_t n, const uint32_t *index, const char *field)
+{
+    if (n > SBX_IPC_MAX_SOCKETS)
+        return v_reject(v, SBX__ERROR_CODE__LIMIT, "%s: more than %u", field, SBX_IPC_MAX_SOCKETS);
+    int rc = 0;
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = v_fd_index(v, true, index[i], field);
+    return rc;
+}
+
 int v_memfd(struct vctx *v, const Sbx__MemfdRef *m, uint64_t max_size, const char *field)
 {
     if (!m) return BAD("%s: missing", field);

@@ -32,6 +32,7 @@ static int v_fork(struct vctx *v, const Sbx__ForkWorker *m)
         rc = BAD("fork.preopen_fd_index: %zu for %zu preopens", m->n_preopen_fd_index, npre);
     for (size_t i = 0; !rc && i < m->n_preopen_fd_index; i++)
         rc = v_fd_index(v, true, m->preopen_fd_index[i], "fork.preopen_fd_index");
+    if (!rc) rc = v_socket_fds(v, m->n_socket_fd_index, m->socket_fd_index, "fork.socket_fd_index");
     return rc;
 }
 

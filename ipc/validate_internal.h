@@ -30,6 +30,8 @@ int v_no_unknown_fields(struct vctx *v, const ProtobufCMessage *m);
 int v_string(struct vctx *v, const char *s, size_t max, bool required, const char *field);
 int v_module_id(struct vctx *v, const char *s, const char *field);
 int v_fd_index(struct vctx *v, bool has, uint32_t index, const char *field);
+/* At most SBX_IPC_MAX_SOCKETS fd indices, each valid and used once. */
+int v_socket_fds(struct vctx *v, size_t n, const uint32_t *index, const char *field);
 int v_memfd(struct vctx *v, const Sbx__MemfdRef *m, uint64_t max_size, const char *field);
 int v_enum(struct vctx *v, const ProtobufCEnumDescriptor *desc, bool has, int value,
            const char *field);

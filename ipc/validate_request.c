@@ -48,6 +48,8 @@ static int v_spawn(struct vctx *v, const Sbx__Spawn *m)
     if (!rc) rc = v_limits(v, m->limits, "spawn.limits");
     if (!rc) rc = v_string(v, m->export_name, SBX_IPC_MAX_EXPORT_NAME, true, "spawn.export_name");
     if (!rc) rc = v_values(v, m->n_args, m->args, "spawn.args");
+    if (!rc)
+        rc = v_socket_fds(v, m->n_socket_fd_index, m->socket_fd_index, "spawn.socket_fd_index");
     return rc;
 }
 

@@ -1,10 +1,13 @@
 #!/bin/sh
 # Builds the libFuzzer targets with clang, ASan and UBSan into ./build-fuzz
 # and runs each for a bounded time: fuzz_load (decode + validate + compile,
-# FUZZ_SECONDS, default 60, seeded with the modules of the spec suite) and
+# FUZZ_SECONDS, default 60, seeded with the modules of the spec suite),
 # fuzz_ipc (the IPC unpacker and request validators, FUZZ_IPC_SECONDS,
-# default a third of that). Exits nonzero on any crash, leak, timeout or
-# out-of-memory; the reproducer is left in build-fuzz/artifacts/.
+# default a third of that) and fuzz_broker (the supervisor's WASI path
+# broker on hostile path requests, against roots with escaping symlinks and
+# a sentinel outside them; FUZZ_BROKER_SECONDS, default a third too). Exits
+# nonzero on any crash, leak, timeout, out-of-memory or broken invariant;
+# the reproducer is left in build-fuzz/artifacts/.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -14,7 +17,7 @@ build=build-fuzz
 ./scripts/install-deps.sh
 CC=clang cmake -S . -B "$build" -DSBX_FUZZ=ON -DSBX_SANITIZE=ON -DSBX_TESTS=OFF \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j "$(nproc)" --target fuzz_load fuzz_ipc
+cmake --build "$build" -j "$(nproc)" --target fuzz_load fuzz_ipc fuzz_broker
 
 # Seeds: every module wast2json writes from the suite (converted once).
 seeds="$build/seeds"
@@ -72,3 +75,22 @@ if [ "$status" -ne 0 ]; then
 fi
 grep -E '^(Done [0-9]+ runs)' "$log" || tail -n 5 "$log"
 echo "fuzz: fuzz_ipc: no crash, leak or timeout in ${ipc_seconds}s"
+
+broker_seconds="${FUZZ_BROKER_SECONDS:-$((seconds / 3 + 1))}"
+broker_corpus="$build/corpus-broker"
+mkdir -p "$broker_corpus"
+echo "fuzz: running fuzz_broker for ${broker_seconds}s"
+log="$build/fuzz-broker.log"
+status=0
+ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:${ASAN_OPTIONS:-}" \
+UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}" \
+    "$build/fuzz/fuzz_broker" -max_total_time="$broker_seconds" -rss_limit_mb=2048 -timeout=10 \
+    -print_final_stats=1 -artifact_prefix="$build/artifacts/" "$broker_corpus" \
+    >"$log" 2>&1 || status=$?
+if [ "$status" -ne 0 ]; then
+    tail -n 80 "$log"
+    echo "fuzz: fuzz_broker FAILED (exit $status); full log in $log, reproducer in $build/artifacts/" >&2
+    exit 1
+fi
+grep -E '^(Done [0-9]+ runs)' "$log" || tail -n 5 "$log"
+echo "fuzz: fuzz_broker: no crash, leak, timeout or broken invariant in ${broker_seconds}s"

@@ -305,6 +305,13 @@ static void handle_unload(struct daemon *d, struct conn *c, uint64_t id, const c
                "this connection holds no reference to module %s", mid);
 }
 
+static bool allows_sockets(const Sbx__Policy *p)
+{
+    for (size_t i = 0; p->syscalls && i < p->syscalls->n_allow; i++)
+        if (p->syscalls->allow[i] == SBX__SYSCALL_GROUP__SYSCALL_GROUP_SOCKETS) return true;
+    return false;
+}
+
 /* The broker of a spawn's preopens (its directories opened now, so a
  * missing one fails the spawn); NULL after sending the error. */
 static struct sbx_broker *open_preopens(struct daemon *d, struct conn *c, uint64_t id,
@@ -363,6 +370,13 @@ static void handle_spawn(struct daemon *d, struct conn *c, uint64_t id, const Sb
         send_error(d, c, id, SBX__ERROR_CODE__BAD_REQUEST, "spawn.policy: %s", perr.msg);
         return;
     }
+    if (sp->n_socket_fd_index && !allows_sockets(policy)) {
+        send_error(d, c, id, SBX__ERROR_CODE__BAD_REQUEST,
+                   "spawn.socket_fd_index: the policy does not allow sockets (syscalls.allow: "
+                   "SYSCALL_GROUP_SOCKETS)");
+        sbx_policy_free(policy);
+        return;
+    }
     struct sbx_broker *broker = open_preopens(d, c, id, policy);
     if (!broker) {
         sbx_policy_free(policy);
@@ -404,7 +418,7 @@ static void handle_spawn(struct daemon *d, struct conn *c, uint64_t id, const Sb
     Sbx__ForkWorker fw;
     Sbx__StdioFd sfd[3], *sptr[3];
     int cfds[SBX_IPC_MAX_FDS];
-    uint32_t preopen_index[SBX_IPC_MAX_PREOPENS];
+    uint32_t preopen_index[SBX_IPC_MAX_PREOPENS], socket_index[SBX_IPC_MAX_SOCKETS];
     size_t nfds = 0;
     sbx__control_request__init(&req);
     sbx__fork_worker__init(&fw);
@@ -437,6 +451,12 @@ static void handle_spawn(struct daemon *d, struct conn *c, uint64_t id, const Sb
     }
     fw.n_preopen_fd_index = sbx_broker_count(broker);
     fw.preopen_fd_index = preopen_index;
+    for (size_t i = 0; i < sp->n_socket_fd_index; i++) {
+        socket_index[i] = (uint32_t)nfds;
+        cfds[nfds++] = fds[sp->socket_fd_index[i]];
+    }
+    fw.n_socket_fd_index = sp->n_socket_fd_index;
+    fw.socket_fd_index = socket_index;
     req.body_case = SBX__CONTROL_REQUEST__BODY_FORK;
     req.fork = &fw;
     worker_arm_timeout(d, w, w->timeout_ms);

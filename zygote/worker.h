@@ -37,6 +37,7 @@ struct sbx_worker_spec {
     pid_t zygote_pid;
     const struct sbx_confine *confine; /* applied before any wasm runs */
     const int *preopen_fds;            /* a directory fd per req->policy->preopens */
+    const int *socket_fds;             /* req->n_socket_fd_index sockets for WASI */
 };
 
 /* Runs in the child right after fork. Never returns. */

@@ -34,6 +34,8 @@ int sbx_worker_wasi(const struct sbx_worker_spec *w, struct sbx_linker *linker,
                                                         policy->preopens[i]->read_only};
     cfg.preopens = pre;
     cfg.npreopens = n;
+    cfg.socket_fds = w->socket_fds;
+    cfg.nsockets = req->n_socket_fd_index;
     /* The broker's context lives as long as the worker. */
     static struct sbx_wasi_path_broker broker;
     broker = (struct sbx_wasi_path_broker){.channel = SBX_WORKER_CHANNEL_FD, .next_id = 1};

@@ -218,6 +218,10 @@ static void handle_fork(struct zygote *z, uint64_t id, const Sbx__ForkWorker *re
     for (size_t i = 0; i < req->n_preopen_fd_index && i < SBX_IPC_MAX_PREOPENS; i++)
         preopens[i] = fds[req->preopen_fd_index[i]];
     spec.preopen_fds = preopens;
+    int sockets[SBX_IPC_MAX_SOCKETS];
+    for (size_t i = 0; i < req->n_socket_fd_index && i < SBX_IPC_MAX_SOCKETS; i++)
+        sockets[i] = fds[req->socket_fd_index[i]];
+    spec.socket_fds = sockets;
     struct sbx_confine_error cerr;
     char why[640];
     spec.confine = zygote_confinement(&z->confinements, req->policy, &cerr);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "tests/client/fake_server.h"
@@ -107,4 +108,68 @@ Test(wasi_spawn, a_preopen_outside_the_policy_is_refused)
     cr_assert_eq(rc, -EINVAL, "%d %s", rc, err.message);
     cr_assert_eq(err.code, SBX_ERROR_BAD_REQUEST);
     cr_assert(strstr(err.message, "preopens"), "the error names the field: %s", err.message);
+}
+
+/* Sockets handed to the guest: refused unless the policy allows the
+ * sockets group; then the guest talks over it through WASI sock_*. */
+Test(wasi_spawn, sockets_only_where_the_policy_allows_them)
+{
+    struct sbx_client *c = connect_or_fail();
+    struct sbx_client_error err;
+    char id[SBX_MODULE_ID_SIZE];
+    cr_assert_eq(sbx_load_file(c, WASI_PROGS "/sock_echo.wasm", NULL, id, NULL, &err), 0, "%s",
+                 err.message);
+    int sv[2];
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    struct sbx_spawn_options so = SBX_SPAWN_OPTIONS_INIT;
+    so.socket_fds = &sv[1], so.nsockets = 1;
+    uint64_t w;
+    int rc = sbx_spawn(c, id, &so, &w, NULL, &err);
+    cr_assert_eq(rc, -EINVAL, "%d %s", rc, err.message);
+    cr_assert(strstr(err.message, "SYSCALL_GROUP_SOCKETS"), "%s", err.message);
+    close(sv[0]), close(sv[1]);
+    sbx_disconnect(c);
+}
+
+TestSuite(wasi_sockets, .timeout = 60);
+
+Test(wasi_sockets, the_guest_talks_over_a_handed_in_socket)
+{
+    char pol[] = "/tmp/sbx-wasi-sock-XXXXXX";
+    int pfd = mkstemp(pol);
+    cr_assert_geq(pfd, 0);
+    const char *text = "{\"syscalls\": {\"allow\": [\"SYSCALL_GROUP_SOCKETS\"]}}";
+    cr_assert_eq(write(pfd, text, strlen(text)), (ssize_t)strlen(text));
+    close(pfd);
+    start_daemon_with_policy(pol);
+    struct sbx_client *c = connect_or_fail();
+    struct sbx_client_error err;
+    char id[SBX_MODULE_ID_SIZE];
+    cr_assert_eq(sbx_load_file(c, WASI_PROGS "/sock_echo.wasm", NULL, id, NULL, &err), 0, "%s",
+                 err.message);
+    int sv[2], out[2];
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    cr_assert_eq(pipe(out), 0);
+    struct sbx_spawn_options so = SBX_SPAWN_OPTIONS_INIT;
+    so.socket_fds = &sv[1], so.nsockets = 1;
+    so.stdout_fd = out[1];
+    uint64_t w;
+    cr_assert_eq(sbx_spawn(c, id, &so, &w, NULL, &err), 0, "%s", err.message);
+    close(sv[1]), close(out[1]);
+    char buf[64] = {0};
+    cr_assert_eq(read(sv[0], buf, 4), 4);
+    cr_assert_str_eq(buf, "ping");
+    cr_assert_eq(write(sv[0], "PONG", 4), 4);
+    struct sbx_outcome o;
+    cr_assert_eq(sbx_wait(c, w, 20000, &o, &err), 0, "%s", err.message);
+    cr_assert_eq(o.kind, SBX_OUTCOME_EXITED, "%s: %s", sbx_outcome_kind_name(o.kind), o.message);
+    cr_assert_eq(o.exit_code, 0);
+    cr_assert_eq(read(sv[0], buf, sizeof buf), 0, "the guest shut its side down");
+    ssize_t n = read(out[0], buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = 0;
+    cr_assert(strstr(buf, "got 'PONG'"), "%s", buf);
+    close(sv[0]), close(out[0]);
+    sbx_disconnect(c);
+    stop_daemon();
+    unlink(pol);
 }
