@@ -40,57 +40,36 @@ fi
 corpus="$build/corpus" # grows across runs; libFuzzer adds new inputs here
 mkdir -p "$corpus" "$build/artifacts"
 
-echo "fuzz: running fuzz_load for ${seconds}s ($(ls "$seeds" | wc -l) seeds, $(ls "$corpus" | wc -l) corpus inputs)"
-log="$build/fuzz.log"
-status=0
-ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:${ASAN_OPTIONS:-}" \
-UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}" \
-    "$build/fuzz/fuzz_load" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
-    -print_final_stats=1 -artifact_prefix="$build/artifacts/" "$corpus" "$seeds" \
-    >"$log" 2>&1 || status=$?
+# run_fuzzer NAME SECONDS LOG CORPUS...: one bounded run under ASan and
+# UBSan; a crash, leak, timeout or broken invariant prints the log's tail
+# and fails the script, the reproducer left in the artifacts directory.
+run_fuzzer() {
+    name=$1 secs=$2 log=$3
+    shift 3
+    status=0
+    ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:${ASAN_OPTIONS:-}" \
+    UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}" \
+        "$build/fuzz/$name" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 \
+        -print_final_stats=1 -artifact_prefix="$build/artifacts/" "$@" >"$log" 2>&1 ||
+        status=$?
+    if [ "$status" -ne 0 ]; then
+        tail -n 80 "$log"
+        echo "fuzz: $name FAILED (exit $status); full log in $log, reproducer in $build/artifacts/" >&2
+        exit 1
+    fi
+    grep -E '^(#[0-9]+ +DONE|Done [0-9]+ runs|stat::)' "$log" || tail -n 5 "$log"
+    echo "fuzz: $name: no crash, leak, timeout or broken invariant in ${secs}s"
+}
 
-if [ "$status" -ne 0 ]; then
-    tail -n 80 "$log"
-    echo "fuzz: FAILED (exit $status); full log in $log, reproducer in $build/artifacts/" >&2
-    exit 1
-fi
-grep -E '^(#[0-9]+ +DONE|Done [0-9]+ runs|stat::)' "$log" || tail -n 5 "$log"
-echo "fuzz: no crash, leak or timeout in ${seconds}s"
+echo "fuzz: running fuzz_load for ${seconds}s ($(ls "$seeds" | wc -l) seeds, $(ls "$corpus" | wc -l) corpus inputs)"
+run_fuzzer fuzz_load "$seconds" "$build/fuzz.log" "$corpus" "$seeds"
 
 ipc_seconds="${FUZZ_IPC_SECONDS:-$((seconds / 3 + 1))}"
-ipc_corpus="$build/corpus-ipc"
-mkdir -p "$ipc_corpus"
+mkdir -p "$build/corpus-ipc"
 echo "fuzz: running fuzz_ipc for ${ipc_seconds}s"
-log="$build/fuzz-ipc.log"
-status=0
-ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:${ASAN_OPTIONS:-}" \
-UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}" \
-    "$build/fuzz/fuzz_ipc" -max_total_time="$ipc_seconds" -rss_limit_mb=2048 -timeout=10 \
-    -print_final_stats=1 -artifact_prefix="$build/artifacts/" "$ipc_corpus" \
-    >"$log" 2>&1 || status=$?
-if [ "$status" -ne 0 ]; then
-    tail -n 80 "$log"
-    echo "fuzz: fuzz_ipc FAILED (exit $status); full log in $log, reproducer in $build/artifacts/" >&2
-    exit 1
-fi
-grep -E '^(Done [0-9]+ runs)' "$log" || tail -n 5 "$log"
-echo "fuzz: fuzz_ipc: no crash, leak or timeout in ${ipc_seconds}s"
+run_fuzzer fuzz_ipc "$ipc_seconds" "$build/fuzz-ipc.log" "$build/corpus-ipc"
 
 broker_seconds="${FUZZ_BROKER_SECONDS:-$((seconds / 3 + 1))}"
-broker_corpus="$build/corpus-broker"
-mkdir -p "$broker_corpus"
+mkdir -p "$build/corpus-broker"
 echo "fuzz: running fuzz_broker for ${broker_seconds}s"
-log="$build/fuzz-broker.log"
-status=0
-ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:${ASAN_OPTIONS:-}" \
-UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}" \
-    "$build/fuzz/fuzz_broker" -max_total_time="$broker_seconds" -rss_limit_mb=2048 -timeout=10 \
-    -print_final_stats=1 -artifact_prefix="$build/artifacts/" "$broker_corpus" \
-    >"$log" 2>&1 || status=$?
-if [ "$status" -ne 0 ]; then
-    tail -n 80 "$log"
-    echo "fuzz: fuzz_broker FAILED (exit $status); full log in $log, reproducer in $build/artifacts/" >&2
-    exit 1
-fi
-grep -E '^(Done [0-9]+ runs)' "$log" || tail -n 5 "$log"
-echo "fuzz: fuzz_broker: no crash, leak, timeout or broken invariant in ${broker_seconds}s"
+run_fuzzer fuzz_broker "$broker_seconds" "$build/fuzz-broker.log" "$build/corpus-broker"
