@@ -19,6 +19,8 @@
  * a draining one is only forgotten, with its workers. Both fail the spawns
  * and loads they had in flight. */
 #include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,12 +154,25 @@ void zygote_event(struct daemon *d, struct old_zygote *old)
                 restart_zygote(d);
             return;
         }
-        if (rc) continue; /* a bad packet, consumed */
         struct sbx_ipc_reject why;
-        if (!sbx_ipc_validate_control_reply(rep, nfds, &why)) ctl_reply(d, rep, fds, nfds);
+        bool valid = rc == 0 && !sbx_ipc_validate_control_reply(rep, nfds, &why);
+        if (valid) ctl_reply(d, rep, fds, nfds);
         for (size_t i = 0; i < nfds; i++)
             if (fds[i] >= 0) close(fds[i]);
-        sbx_ipc_free(&rep->base);
+        sbx_ipc_free(rep ? &rep->base : NULL);
+        if (!valid) {
+            /* A reply it cannot mean: whoever waits for it would wait
+             * forever. Such a zygote is broken; end it and go the way of
+             * a dead one (its waiters fail, a current one is replaced). */
+            fprintf(stderr, "sbx serve: the zygote (pid %d) sent a bad reply (%s); ending it\n",
+                    old ? old->z.pid : d->zygote.pid, rc ? strerror(-rc) : why.message);
+            kill(old ? old->z.pid : d->zygote.pid, SIGKILL);
+            if (old)
+                old_zygote_died(d, old);
+            else
+                restart_zygote(d);
+            return;
+        }
     }
 }
 
