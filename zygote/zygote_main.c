@@ -344,6 +344,13 @@ _Noreturn void sbx_zygote_main(int ctl, const struct sbx_zygote_config *cfg)
      * guest, as other runtimes give it, not the end of its worker. */
     signal(SIGPIPE, SIG_IGN);
     int prep = sbx_runtime_prepare_thread(0);
+    /* Each loaded module holds a code and an image memfd: let the zygote
+     * use every fd its hard limit allows (workers set their own, lower). */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
     /* Workers inherit an empty bounding set instead of each emptying it. */
     if (!prep) prep = sbx_confine_drop_bounding();
     sigset_t chld;

@@ -87,7 +87,8 @@ Test(status, pages_list_every_module_once)
 }
 
 /* The zygote's own reduced profile, seen from outside on the live zygote:
- * a seccomp filter and no_new_privs (zygote_filter.c). */
+ * a seccomp filter and no_new_privs (zygote_filter.c); and room for the
+ * memfds of many modules. */
 Test(status, the_zygote_runs_under_its_own_filter)
 {
     hd_start(&D, NULL, NULL);
@@ -106,5 +107,14 @@ Test(status, the_zygote_runs_under_its_own_filter)
     fclose(f);
     cr_assert_eq(seccomp, 2, "the zygote has no seccomp filter");
     cr_assert_eq(nnp, 1);
+    /* It holds two memfds per module: its fd limit is raised to the hard one. */
+    snprintf(path, sizeof path, "/proc/%d/limits", st.zygote_pid);
+    f = fopen(path, "r");
+    cr_assert(f);
+    unsigned long long soft = 0, hard = 1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "Max open files %llu %llu", &soft, &hard) == 2) break;
+    fclose(f);
+    cr_assert_eq(soft, hard, "the zygote's fd limit: %llu of %llu", soft, hard);
     close(fd);
 }
