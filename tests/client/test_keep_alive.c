@@ -108,8 +108,8 @@ Test(keep_alive, call_timeout_ends_the_instance_but_idle_time_does_not)
     struct sbx_client *c = connect_or_fail();
     char id[SBX_MODULE_ID_SIZE];
     load_reactor(c, id);
-    uint64_t wid = spawn_kept(c, id, 0, 200);
-    usleep(400 * 1000); /* idle for longer than the timeout: not counted */
+    uint64_t wid = spawn_kept(c, id, 0, 1000);
+    usleep(1500 * 1000); /* idle for longer than the timeout: not counted */
     cr_assert_eq(bump(c, wid), 42);
     size_t n;
     bool trapped;
@@ -120,7 +120,7 @@ Test(keep_alive, call_timeout_ends_the_instance_but_idle_time_does_not)
     struct sbx_outcome out;
     cr_assert_eq(sbx_wait(c, wid, 20000, &out, &err), 0, "%s", err.message);
     cr_assert_eq(out.kind, SBX_OUTCOME_TIMEOUT, "%s", sbx_outcome_kind_name(out.kind));
-    cr_assert_eq(out.limit, 200, "the outcome names the limit that was hit");
+    cr_assert_eq(out.limit, 1000, "the outcome names the limit that was hit");
     sbx_disconnect(c);
 }
 
@@ -133,7 +133,7 @@ static void *spin_call(void *arg)
 {
     struct spinner *s = arg;
     struct sbx_client *c = connect_or_fail();
-    struct sbx_call_options co = {.timeout_ms = 1000};
+    struct sbx_call_options co = {.timeout_ms = 3000};
     size_t n;
     bool trapped;
     struct sbx_client_error err;
@@ -155,7 +155,7 @@ Test(keep_alive, one_call_at_a_time)
     /* Until the spinning call is in flight, a call may get through. */
     int rc = 0;
     struct sbx_client_error err;
-    for (int i = 0; i < 200 && rc != -EBUSY; i++) {
+    for (int i = 0; i < 500 && rc != -EBUSY; i++) {
         usleep(5000);
         size_t n;
         bool trapped;
