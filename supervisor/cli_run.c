@@ -309,10 +309,7 @@ static int report_outcome(const char *path, const struct sbx_module *m,
     }
     const Sbx__WorkerReport *r = out->report;
     if (sbx_worker_violated(out->wait_status)) {
-        int nr = r && r->kind_case == SBX__WORKER_REPORT__KIND_POLICY_VIOLATION &&
-                         r->policy_violation->has_syscall_nr
-                     ? r->policy_violation->syscall_nr
-                     : -1;
+        int nr = sbx_worker_violation_nr(r);
         const char *name = nr >= 0 ? sbx_syscall_name(nr) : NULL;
         fprintf(stderr, "sbx: %s: policy violation: system call %s (%d) is not allowed\n", path,
                 name ? name : "unknown", nr);

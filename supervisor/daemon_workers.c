@@ -53,6 +53,16 @@ static void forget(struct daemon *d, struct worker *w)
     free(w);
 }
 
+/* An internal-error outcome with the supervisor's own words. */
+static void internal_error(struct daemon *d, Sbx__Outcome *o, Sbx__InternalError *ie, char *text)
+{
+    sbx__internal_error__init(ie);
+    ie->message = text;
+    o->kind_case = SBX__OUTCOME__KIND_INTERNAL_ERROR;
+    o->internal_error = ie;
+    d->counters.internal_errors++;
+}
+
 /* Fills `o` from what is known about a finished worker; pointers in `o`
  * point into `w` or into the storage given. */
 static void build_outcome(struct daemon *d, struct worker *w, Sbx__Outcome *o, Sbx__Killed *killed,
@@ -85,10 +95,7 @@ static void build_outcome(struct daemon *d, struct worker *w, Sbx__Outcome *o, S
     }
     if (sbx_worker_violated(w->wait_status)) {
         sbx__policy_violation__init(violation);
-        int nr = r && r->kind_case == SBX__WORKER_REPORT__KIND_POLICY_VIOLATION &&
-                         r->policy_violation->has_syscall_nr
-                     ? r->policy_violation->syscall_nr
-                     : -1;
+        int nr = sbx_worker_violation_nr(r);
         const char *name = nr >= 0 ? sbx_syscall_name(nr) : NULL;
         if (nr >= 0) violation->has_syscall_nr = 1, violation->syscall_nr = nr;
         violation->syscall_name = (char *)(name ? name : "unknown");
@@ -105,11 +112,7 @@ static void build_outcome(struct daemon *d, struct worker *w, Sbx__Outcome *o, S
             snprintf(text, textsz, "the worker ended (%s %d) without a report",
                      WIFEXITED(w->wait_status) ? "exit status" : "wait status",
                      WIFEXITED(w->wait_status) ? WEXITSTATUS(w->wait_status) : w->wait_status);
-        sbx__internal_error__init(ie);
-        ie->message = text;
-        o->kind_case = SBX__OUTCOME__KIND_INTERNAL_ERROR;
-        o->internal_error = ie;
-        d->counters.internal_errors++;
+        internal_error(d, o, ie, text);
         return;
     }
     switch (r->kind_case) {
@@ -142,11 +145,7 @@ static void build_outcome(struct daemon *d, struct worker *w, Sbx__Outcome *o, S
         return;
     default:
         snprintf(text, textsz, "unexpected report");
-        sbx__internal_error__init(ie);
-        ie->message = text;
-        o->kind_case = SBX__OUTCOME__KIND_INTERNAL_ERROR;
-        o->internal_error = ie;
-        d->counters.internal_errors++;
+        internal_error(d, o, ie, text);
         return;
     }
 }

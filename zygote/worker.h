@@ -27,6 +27,15 @@ static inline bool sbx_worker_violated(int wait_status)
            (WIFSIGNALED(wait_status) && WTERMSIG(wait_status) == SIGSYS);
 }
 
+/* The system call a violation report names, or -1 without one. */
+static inline int sbx_worker_violation_nr(const Sbx__WorkerReport *r)
+{
+    return r && r->kind_case == SBX__WORKER_REPORT__KIND_POLICY_VIOLATION &&
+                   r->policy_violation->has_syscall_nr
+               ? r->policy_violation->syscall_nr
+               : -1;
+}
+
 struct sbx_worker_spec {
     const struct sbx_module *module;
     const struct sbx_compiled *compiled;
