@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <seccomp.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 #include "policy/seccomp_rules.h"
 
@@ -97,6 +98,8 @@ static const struct seccomp_rule default_rules[] = {
     ALLOW(geteuid),
     ALLOW(getgid),
     ALLOW(getegid),
+    /* The worker's own resource use, sent with its report. */
+    ARG_EQ(getrusage, 0, RUSAGE_SELF),
 };
 
 /* WASI sock_accept, sock_recv, sock_send, sock_shutdown on a socket the

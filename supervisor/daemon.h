@@ -56,7 +56,10 @@ struct conn {
     size_t nrefs, refs_cap;
 };
 
-enum worker_state { W_STARTING, W_RUNNING, W_DONE };
+/* W_REPORTED: its outcome went out from its report (daemon_workers.c); the
+ * process is still exiting, so the record keeps its timeout, its module
+ * reference and its slot in the zygote's drain until the exit is reaped. */
+enum worker_state { W_STARTING, W_RUNNING, W_REPORTED, W_DONE };
 
 struct worker {
     uint64_t id;

@@ -523,7 +523,7 @@ static struct worker *usable_worker(struct daemon *d, struct conn *c, uint64_t i
                                     uint64_t worker_id)
 {
     struct worker *w = find_worker(d, worker_id);
-    if (!w) {
+    if (!w || w->state == W_REPORTED) { /* reported: its outcome is out, as if forgotten */
         send_error(d, c, id, SBX__ERROR_CODE__UNKNOWN_WORKER, "no worker %llu",
                    (unsigned long long)worker_id);
         return NULL;

@@ -152,15 +152,8 @@ static void build_outcome(struct daemon *d, struct worker *w, Sbx__Outcome *o, S
 
 /* Delivers a finished worker's outcome if someone can take it, and forgets
  * the worker once delivered. */
-static void deliver(struct daemon *d, struct worker *w)
+static void send_outcome(struct daemon *d, struct worker *w, struct conn *to)
 {
-    struct conn *to = w->waiter ? w->waiter : w->owner;
-    if (!to) {
-        /* Detached, nobody waiting: kept for a Wait. Not detached: its
-         * connection closed, so the outcome has nowhere to go. */
-        if (!w->detach) forget(d, w);
-        return;
-    }
     Sbx__Outcome o;
     Sbx__Killed killed;
     Sbx__TimedOut timed_out;
@@ -184,11 +177,75 @@ static void deliver(struct daemon *d, struct worker *w)
         r.event = &ev;
     }
     send_response(d, to, &r);
+}
+
+static void deliver(struct daemon *d, struct worker *w)
+{
+    struct conn *to = w->waiter ? w->waiter : w->owner;
+    if (!to) {
+        /* Detached, nobody waiting: kept for a Wait. Not detached: its
+         * connection closed, so the outcome has nowhere to go. */
+        if (!w->detach) forget(d, w);
+        return;
+    }
+    send_outcome(d, w, to);
+    forget(d, w);
+}
+
+/* Does the report decide the outcome on its own? A normal end does: the
+ * exit that follows adds nothing. A violation, a failure or a report of an
+ * unexpected kind waits for the exit status. */
+static bool report_is_final(const Sbx__WorkerReport *r)
+{
+    switch (r->kind_case) {
+    case SBX__WORKER_REPORT__KIND_EXITED:
+    case SBX__WORKER_REPORT__KIND_TRAPPED:
+    case SBX__WORKER_REPORT__KIND_FUEL_EXHAUSTED:
+    case SBX__WORKER_REPORT__KIND_MEMORY_LIMIT: return true;
+    default: return false;
+    }
+}
+
+/* The outcome from the worker's report, at once: the client need not wait
+ * for the worker's address space to be torn down and its exit to travel
+ * through the zygote. Only when nothing the supervisor knows overrides the
+ * report (timeout, kill) and someone takes the outcome now; otherwise the
+ * exit decides, as before. The record stays until the exit is reaped. */
+static void worker_reported(struct daemon *d, struct worker *w)
+{
+    const Sbx__WorkerReport *r = w->report->report;
+    struct conn *to = w->waiter ? w->waiter : w->owner;
+    if (w->state != W_RUNNING || w->keep_alive || !to || w->timed_out || w->killed_by_request ||
+        !report_is_final(r))
+        return;
+    if (r->usage) {
+        w->usage.has_user_us = 1, w->usage.user_us = r->usage->user_us;
+        w->usage.has_sys_us = 1, w->usage.sys_us = r->usage->sys_us;
+        w->usage.has_max_rss_kb = 1, w->usage.max_rss_kb = r->usage->max_rss_kb;
+    }
+    w->usage.has_wall_us = 1, w->usage.wall_us = daemon_now_us() - w->started_us;
+    w->wait_status = 0; /* as the report's exit will be */
+    d->live_workers--;  /* no longer runs guest code: room for the next spawn */
+    w->state = W_REPORTED;
+    send_outcome(d, w, to);
+    w->owner = w->waiter = NULL;
+    close_fd(d, &w->wait_timer);
+}
+
+/* The exit of a worker whose outcome went out from its report. */
+static void reported_worker_gone(struct daemon *d, struct worker *w)
+{
+    drop_module_ref(d, (struct module *)w->module);
+    w->module = NULL;
     forget(d, w);
 }
 
 static void finish(struct daemon *d, struct worker *w)
 {
+    if (w->state == W_REPORTED) {
+        reported_worker_gone(d, w);
+        return;
+    }
     worker_call_abandoned(d, w, "ended");
     if (w->state != W_DONE) d->live_workers--;
     w->state = W_DONE;
@@ -257,6 +314,7 @@ void worker_channel_event(struct daemon *d, struct worker *w)
             /* It is the last message: stop listening now, so that the
              * worker's exit (closing its end) wakes nobody here. */
             close_fd(d, &w->channel);
+            worker_reported(d, w);
             return;
         }
         if (msg->body_case == SBX__FROM_WORKER__BODY_PATH &&
@@ -272,6 +330,10 @@ void worker_exited(struct daemon *d, const Sbx__WorkerExited *e)
 {
     struct worker *w = find_worker(d, e->worker_id);
     if (!w || w->pid != e->pid) return;
+    if (w->state == W_REPORTED) {
+        reported_worker_gone(d, w);
+        return;
+    }
     w->wait_status = e->wait_status;
     if (e->usage) {
         w->usage.has_user_us = 1, w->usage.user_us = e->usage->user_us;
@@ -300,7 +362,9 @@ void worker_timeout(struct daemon *d, struct worker *w)
     if (read(w->timer, &n, sizeof n) < 0) return;
     close_fd(d, &w->timer);
     if (w->state == W_DONE) return;
-    w->timed_out = true;
+    /* Reported, yet still there after its whole time: end it, nothing more
+     * (its outcome is out). */
+    if (w->state != W_REPORTED) w->timed_out = true;
     worker_kill(d, w, false);
 }
 
@@ -384,6 +448,10 @@ void workers_zygote_died(struct daemon *d, uint64_t gen)
     for (struct worker *w = d->workers, *next; w; w = next) {
         next = w->next;
         if (w->state == W_DONE || w->zygote_gen != gen) continue;
+        if (w->state == W_REPORTED) {
+            reported_worker_gone(d, w);
+            continue;
+        }
         if (w->state == W_STARTING) {
             worker_spawn_failed(d, w, "the zygote died; try again");
             continue;

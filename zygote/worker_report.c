@@ -4,6 +4,7 @@
 #include "zygote/worker_report.h"
 
 #include <stdio.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,8 +17,28 @@ void worker_send(Sbx__FromWorker *msg)
     sbx_ipc_send(SBX_WORKER_CHANNEL_FD, &msg->base, NULL, 0, 5000);
 }
 
+static uint64_t tv_us(struct timeval tv)
+{
+    return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+}
+
+/* What the worker used up to its report: the supervisor delivers the
+ * outcome with this, without waiting for the exit. */
+static void fill_usage(Sbx__WorkerReport *report, Sbx__Usage *usage)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru)) return;
+    sbx__usage__init(usage);
+    usage->has_user_us = 1, usage->user_us = tv_us(ru.ru_utime);
+    usage->has_sys_us = 1, usage->sys_us = tv_us(ru.ru_stime);
+    usage->has_max_rss_kb = 1, usage->max_rss_kb = (uint64_t)ru.ru_maxrss;
+    report->usage = usage;
+}
+
 static _Noreturn void send_report(Sbx__WorkerReport *report)
 {
+    Sbx__Usage usage;
+    fill_usage(report, &usage);
     Sbx__FromWorker msg;
     sbx__from_worker__init(&msg);
     msg.body_case = SBX__FROM_WORKER__BODY_REPORT;

@@ -2,14 +2,17 @@
  * static native program that does nothing, in the same run. For each spawn:
  * request -> Spawned (the zygote forked the worker) and request -> Outcome
  * (the worker confined itself with the daemon's default policy, ran the
- * empty export, and was reaped); p50/p99 and spawns per second, with one
- * client and with two clients (two threads, each with its own connection,
- * spawning concurrently; the native peer likewise runs two fork+exec loops
- * at once). The configurations alternate in blocks so drift on this noisy
- * machine hits them alike. Also the cost split: Spawned -> Outcome, the
- * worker's lifetime as the supervisor measured it (Outcome.usage.wall_us,
- * from the zygote's WorkerStarted to the exit) and the worker's own CPU
- * time (user+sys). A benchmark, never a test.
+ * empty export and reported; the daemon sends the outcome from the report);
+ * p50/p99 and spawns per second, with one client and with two clients (two
+ * threads, each with its own connection, spawning concurrently; the native
+ * peer likewise runs two fork+exec loops at once). The configurations
+ * alternate in blocks so drift on this noisy machine hits them alike. Also
+ * the cost split: Spawned -> Outcome, the worker's lifetime as the
+ * supervisor measured it (Outcome.usage.wall_us, WorkerStarted to report),
+ * its own CPU to its report, and the CPU per spawn of each process: the
+ * client, the supervisor, the zygote and the workers' whole lives (the
+ * zygote's reaped children), with the rate that total allows on this
+ * machine's CPUs. A benchmark, never a test.
  * Usage: bench_spawn SBX NOP.wasm NATIVE_NOP [N] [BLOCKS]
  *   N spawns per configuration (default 2000), in BLOCKS blocks (default 4). */
 #include <fcntl.h>
@@ -97,7 +100,42 @@ struct samples {
     uint64_t *spawned, *outcome, *worker_wall, *worker_cpu; /* ns */
     int n;
     uint64_t busy_ns; /* sum of the blocks' wall time */
+    uint64_t client_cpu_ns, daemon_cpu_ns, zygote_cpu_ns, workers_cpu_ns; /* over the blocks */
 };
+
+/* CPU time (user+sys, ns) of a process, from /proc/PID/stat, and of its
+ * reaped children (cutime+cstime: for the zygote, its workers' whole
+ * lives, exit included); 0 if gone. */
+static uint64_t proc_cpu_ns(pid_t pid, uint64_t *children_ns)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    *children_ns = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')'); /* the name may hold spaces */
+    unsigned long long ut = 0, st = 0, cut = 0, cst = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu", &ut,
+                     &st, &cut, &cst) != 4)
+        return 0;
+    uint64_t tick = 1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK);
+    *children_ns = (cut + cst) * tick;
+    return (ut + st) * tick;
+}
+
+static uint64_t self_cpu_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* Who spends the CPU of a spawn: the client (this process), the
+ * supervisor, the zygote, summed over the blocks of one configuration. */
+static pid_t daemon_pid, zygote_pid;
 
 static void samples_init(struct samples *s, int cap)
 {
@@ -106,6 +144,7 @@ static void samples_init(struct samples *s, int cap)
     s->worker_wall = calloc((size_t)cap, sizeof(uint64_t));
     s->worker_cpu = calloc((size_t)cap, sizeof(uint64_t));
     s->n = 0, s->busy_ns = 0;
+    s->client_cpu_ns = s->daemon_cpu_ns = s->zygote_cpu_ns = s->workers_cpu_ns = 0;
 }
 
 /* One spawn of the empty export, to its outcome. */
@@ -186,9 +225,27 @@ static void *run_job(void *arg)
     return NULL;
 }
 
+static int block_run(int clients, struct conn *conns, const char *module_id, struct samples *s,
+                     int count);
+
 /* One block of `count` spawns, by one or two clients. */
 static int block(int clients, struct conn *conns, const char *module_id, struct samples *s,
                  int count)
+{
+    uint64_t ignored, w0, w1;
+    uint64_t c0 = self_cpu_ns(), d0 = proc_cpu_ns(daemon_pid, &ignored);
+    uint64_t z0 = proc_cpu_ns(zygote_pid, &w0);
+    int rc = block_run(clients, conns, module_id, s, count);
+    usleep(20000); /* the last workers exit and are reaped */
+    s->client_cpu_ns += self_cpu_ns() - c0;
+    s->daemon_cpu_ns += proc_cpu_ns(daemon_pid, &ignored) - d0;
+    s->zygote_cpu_ns += proc_cpu_ns(zygote_pid, &w1) - z0;
+    s->workers_cpu_ns += w1 - w0;
+    return rc;
+}
+
+static int block_run(int clients, struct conn *conns, const char *module_id, struct samples *s,
+                     int count)
 {
     struct job jobs[2];
     pthread_barrier_t start;
@@ -253,6 +310,32 @@ static void split_row(const char *name, struct samples *s)
     free(d);
 }
 
+/* CPU per spawn by process, and the spawn rate that much CPU allows on
+ * every CPU of this machine (what the throughput target asks of it). */
+static void cpu_row(const char *name, const struct samples *s)
+{
+    double n = s->n, client = s->client_cpu_ns / n / 1e3, sup = s->daemon_cpu_ns / n / 1e3;
+    double zyg = s->zygote_cpu_ns / n / 1e3, wrk = s->workers_cpu_ns / n / 1e3;
+    double total = client + sup + zyg + wrk;
+    printf("%-30s %9.1f %9.1f %9.1f %9.1f %9.1f %9.0f\n", name, client, sup, zyg, wrk, total,
+           sysconf(_SC_NPROCESSORS_ONLN) * 1e6 / total);
+}
+
+static pid_t query_zygote_pid(struct conn *c)
+{
+    Sbx__Request req;
+    Sbx__Status st;
+    sbx__request__init(&req);
+    sbx__status__init(&st);
+    req.body_case = SBX__REQUEST__BODY_STATUS, req.status = &st;
+    Sbx__Response *r = call(c, &req);
+    pid_t pid = 0;
+    if (r && r->body_case == SBX__RESPONSE__BODY_STATUS && r->status->has_zygote_pid)
+        pid = r->status->zygote_pid;
+    if (r) sbx_ipc_free(&r->base);
+    return pid;
+}
+
 static void status_line(struct conn *c)
 {
     Sbx__Request req;
@@ -313,6 +396,8 @@ int main(int argc, char **argv)
             return 1;
         }
 
+    daemon_pid = daemon;
+    zygote_pid = query_zygote_pid(&conns[0]);
     char load0[128], load1[128];
     bench_loadavg(load0, sizeof load0);
     /* Warm-up: page in the daemon, zygote and the native binary. */
@@ -341,13 +426,21 @@ int main(int argc, char **argv)
     row("native fork+exec, 2 clients", &n2, NULL, false);
     row("sbx serve, 2 clients", &s2, &n2, true);
     printf("\nsbx cost split (us): req->Spawned = request, zygote fork, WorkerStarted, reply;\n"
-           "Spawned->Outcome = worker confines itself, runs, exits, is reaped and reported;\n"
-           "worker life = supervisor-measured WorkerStarted -> exit; worker CPU = its user+sys "
-           "(mean)\n");
+           "Spawned->Outcome = worker confines itself, runs, reports (the outcome goes out then);\n"
+           "worker life = supervisor-measured WorkerStarted -> report; worker CPU = its user+sys "
+           "to its report (mean)\n");
     printf("%-30s %9s %9s %9s %9s %9s %9s\n", "configuration", "p50 spwn", "p50 s->o", "p99 s->o",
            "p50 life", "p99 life", "cpu mean");
     split_row("sbx serve, 1 client", &s1);
     split_row("sbx serve, 2 clients", &s2);
+    printf("\nCPU per spawn (us, user+sys; supervisor, zygote and workers (the zygote's reaped "
+           "children,\nexits included) from /proc at clock-tick resolution, summed over blocks);\n"
+           "max/s = the spawns per second that much CPU allows on all %ld CPUs\n",
+           sysconf(_SC_NPROCESSORS_ONLN));
+    printf("%-30s %9s %9s %9s %9s %9s %9s\n", "configuration", "client", "supervsr", "zygote",
+           "worker", "total", "max/s");
+    cpu_row("sbx serve, 1 client", &s1);
+    cpu_row("sbx serve, 2 clients", &s2);
 
     double best50 = pct(s1.outcome, s1.n, 50);
     double best_rate = rate(&s1) > rate(&s2) ? rate(&s1) : rate(&s2);
