@@ -3,6 +3,7 @@
 #ifndef SBX_POLICY_CONFINE_INTERNAL_H
 #define SBX_POLICY_CONFINE_INTERNAL_H
 
+#include <seccomp.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/capability.h>
@@ -39,9 +40,34 @@ struct sbx_confine {
 };
 
 /* seccomp_filter.c: the filter of a policy as raw BPF (prog->filter is
- * malloc'd). */
+ * malloc'd): the prebuilt one for its syscall groups if the binary has it,
+ * else generated now. */
 int confine_build_filter(const Sbx__Policy *p, struct sock_fprog *prog,
                          struct sbx_confine_error *err);
+
+/* ctx's program as raw BPF (prog->filter is malloc'd). libseccomp 2.5.4
+ * has no export to memory: the program goes through a memfd. */
+int confine_export_bpf(scmp_filter_ctx ctx, struct sock_fprog *prog, struct sbx_confine_error *err);
+
+/* Opt-in syscall groups are bits 1 << g of a mask, g < CONFINE_MAX_GROUP
+ * (the proto's SyscallGroup values; 0 is unspecified). */
+#define CONFINE_MAX_GROUP 2
+
+/* The worker filter for a group mask, generated with libseccomp now
+ * (prog->filter is malloc'd). */
+int confine_generate_filter(unsigned groups, struct sock_fprog *prog,
+                            struct sbx_confine_error *err);
+
+/* zygote_filter.c: the zygote's own filter, generated with libseccomp now
+ * (prog->filter is malloc'd). */
+int confine_generate_zygote_filter(struct sock_fprog *prog, struct sbx_confine_error *err);
+
+/* Filters generated at build time by policy/gen_filters.c from the
+ * functions above (prebuilt_filters.c in the build tree): NULL for a mask
+ * or filter the build did not make. The generator itself links
+ * prebuilt_none.c, which has none. */
+const struct sock_fprog *confine_prebuilt_worker_filter(unsigned groups);
+const struct sock_fprog *confine_prebuilt_zygote_filter(void);
 
 /* namespaces.c */
 int confine_ns_prepare(const Sbx__Policy *p, struct confine_ns *ns, struct sbx_confine_error *err);

@@ -31,7 +31,7 @@ static int add_group(scmp_filter_ctx ctx, const struct seccomp_group *g,
     return 0;
 }
 
-static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *prog, struct sbx_confine_error *err)
+int confine_export_bpf(scmp_filter_ctx ctx, struct sock_fprog *prog, struct sbx_confine_error *err)
 {
     int fd = memfd_create("sbx-seccomp", MFD_CLOEXEC);
     if (fd < 0)
@@ -58,8 +58,7 @@ static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *prog, struct sbx_c
     return 0;
 }
 
-int confine_build_filter(const Sbx__Policy *p, struct sock_fprog *prog,
-                         struct sbx_confine_error *err)
+int confine_generate_filter(unsigned groups, struct sock_fprog *prog, struct sbx_confine_error *err)
 {
     /* Unlisted calls trap (SIGSYS with si_syscall) so the worker can report
      * which; another architecture's calls (i386 via int 0x80) kill at once.
@@ -76,16 +75,34 @@ int confine_build_filter(const Sbx__Policy *p, struct sock_fprog *prog,
                              "cannot configure the filter: %s", strerror(-rc));
     }
     rc = add_group(ctx, &seccomp_default_group, err);
-    for (size_t i = 0; !rc && p->syscalls && i < p->syscalls->n_allow; i++) {
-        const struct seccomp_group *g = seccomp_opt_in_group((int)p->syscalls->allow[i]);
-        if (!g) {
-            rc = confine_failf(err, "seccomp", "policy", EINVAL,
-                               "syscalls.allow[%zu]: unknown group", i);
-            break;
-        }
-        rc = add_group(ctx, g, err);
-    }
-    if (!rc) rc = export_bpf(ctx, prog, err);
+    for (int g = 1; !rc && g < CONFINE_MAX_GROUP; g++)
+        if (groups & (1u << g)) rc = add_group(ctx, seccomp_opt_in_group(g), err);
+    if (!rc) rc = confine_export_bpf(ctx, prog, err);
     seccomp_release(ctx);
     return rc;
+}
+
+int confine_build_filter(const Sbx__Policy *p, struct sock_fprog *prog,
+                         struct sbx_confine_error *err)
+{
+    unsigned groups = 0;
+    for (size_t i = 0; p->syscalls && i < p->syscalls->n_allow; i++) {
+        int g = (int)p->syscalls->allow[i];
+        if (g <= 0 || g >= CONFINE_MAX_GROUP || !seccomp_opt_in_group(g))
+            return confine_failf(err, "seccomp", "policy", EINVAL,
+                                 "syscalls.allow[%zu]: unknown group", i);
+        groups |= 1u << g;
+    }
+    /* Built with the binary for every group set: libseccomp takes most of a
+     * millisecond to build one, which a cold `sbx run` would pay. */
+    const struct sock_fprog *pre = confine_prebuilt_worker_filter(groups);
+    if (pre) {
+        size_t bytes = pre->len * sizeof(struct sock_filter);
+        prog->filter = malloc(bytes);
+        if (!prog->filter) return confine_failf(err, "seccomp", "malloc", ENOMEM, "out of memory");
+        memcpy(prog->filter, pre->filter, bytes);
+        prog->len = pre->len;
+        return 0;
+    }
+    return confine_generate_filter(groups, prog, err);
 }

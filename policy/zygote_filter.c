@@ -6,11 +6,15 @@
  * workers inherit this filter, and under the kernel's precedence their own
  * filter's SIGSYS (reported, naming the call) still wins over EPERM. */
 #include <errno.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
-#include "policy/confine.h"
+#include "policy/confine_internal.h"
 
 static const char *const denied[] = {
     /* no program is ever executed */
@@ -25,22 +29,43 @@ static const char *const denied[] = {
     "chroot", "swapon", "swapoff", "reboot", "open_by_handle_at", "userfaultfd", "io_uring_setup",
     "io_uring_enter", "io_uring_register"};
 
-int sbx_confine_zygote(struct sbx_confine_error *err)
+int confine_generate_zygote_filter(struct sock_fprog *prog, struct sbx_confine_error *err)
 {
-    memset(err, 0, sizeof *err);
-    err->step = "zygote";
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-    if (!ctx) return err->call = "seccomp_init", err->errnum = ENOMEM, -1;
+    if (!ctx) return confine_failf(err, "zygote", "seccomp_init", ENOMEM, "seccomp_init failed");
     int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
     for (size_t i = 0; !rc && i < sizeof denied / sizeof denied[0]; i++) {
         int nr = seccomp_syscall_resolve_name(denied[i]);
         if (nr != __NR_SCMP_ERROR) rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
     }
+    if (rc) {
+        seccomp_release(ctx);
+        return confine_failf(err, "zygote", "seccomp_rule_add", -rc, "cannot build the filter: %s",
+                             strerror(-rc));
+    }
+    rc = confine_export_bpf(ctx, prog, err);
+    seccomp_release(ctx);
+    return rc;
+}
+
+int sbx_confine_zygote(struct sbx_confine_error *err)
+{
+    memset(err, 0, sizeof *err);
+    /* Prebuilt with the binary (libseccomp would take a good part of a
+     * millisecond of every cold `sbx run`), else generated now. */
+    struct sock_fprog made = {0};
+    const struct sock_fprog *prog = confine_prebuilt_zygote_filter();
+    if (!prog) {
+        if (confine_generate_zygote_filter(&made, err)) return -1;
+        prog = &made;
+    }
     /* no_new_privs first: it is what lets a process without CAP_SYS_ADMIN
      * load a filter, and the zygote never executes anything anyway. */
-    if (!rc && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) rc = -errno;
-    if (!rc) rc = seccomp_load(ctx);
-    seccomp_release(ctx);
-    if (rc) err->call = "seccomp_load", err->errnum = -rc;
-    return rc ? -1 : 0;
+    int rc = 0;
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+        rc = confine_fail(err, "zygote", "prctl(PR_SET_NO_NEW_PRIVS)", errno);
+    else if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog))
+        rc = confine_fail(err, "zygote", "seccomp(SECCOMP_SET_MODE_FILTER)", errno);
+    free(made.filter);
+    return rc;
 }
