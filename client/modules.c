@@ -304,6 +304,7 @@ int sbx_status(struct sbx_client *c, struct sbx_status *out, struct sbx_client_e
     out->slots_in_use = s->slots_in_use;
     out->slots_total = s->slots_total;
     out->live_workers = s->live_workers;
+    out->warm_workers = s->warm_workers;
     out->max_workers = s->max_workers;
     out->zygote_pid = s->zygote_pid;
     out->uptime_ms = s->uptime_ms;
@@ -326,6 +327,7 @@ int sbx_status(struct sbx_client *c, struct sbx_status *out, struct sbx_client_e
         o->internal_errors = k->internal_errors;
         o->zygote_restarts = k->zygote_restarts;
         o->zygote_rotations = k->zygote_rotations;
+        o->warm_spawns = k->warm_spawns;
     }
     sbx_ipc_free(&r->base);
     sbxc_ok(err);

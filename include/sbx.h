@@ -427,12 +427,14 @@ struct sbx_counters {
     uint64_t exited, trapped, timeouts, fuel_exhausted, memory_limit, killed;
     uint64_t policy_violations, internal_errors, zygote_restarts;
     uint64_t zygote_rotations; /* zygotes replaced by a fresh one (fork hygiene) */
+    uint64_t warm_spawns;      /* of spawns, those a warm worker ran (sbx serve --warm) */
 };
 
 struct sbx_status {
     uint32_t total_modules;
     uint32_t slots_in_use, slots_total;
     uint32_t live_workers, max_workers;
+    uint32_t warm_workers; /* made ahead of demand (sbx serve --warm), not live */
     int zygote_pid;
     uint64_t uptime_ms;
     struct sbx_counters counters;

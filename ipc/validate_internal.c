@@ -22,7 +22,14 @@ static int v_fork(struct vctx *v, const Sbx__ForkWorker *m)
     if (!rc) rc = v_limits(v, m->limits, "fork.limits");
     /* Empty only for a keep-alive reactor: nothing but _initialize to run. */
     bool reactor = m->has_keep_alive && m->keep_alive && m->export_name && !*m->export_name;
-    if (!rc && !reactor)
+    /* A warm worker learns its spawn later (ToWorker.start): none here. */
+    bool warm = m->has_warm && m->warm;
+    if (!rc && warm &&
+        (m->n_argv || m->n_env || m->n_stdio || m->export_name || m->n_args ||
+         m->n_socket_fd_index || m->has_keep_alive))
+        rc = BAD("fork.warm: a warm fork carries no argv, env, stdio, export, args, keep_alive "
+                 "or sockets");
+    if (!rc && !reactor && !warm)
         rc = v_string(v, m->export_name, SBX_IPC_MAX_EXPORT_NAME, true, "fork.export_name");
     if (!rc) rc = v_values(v, m->n_args, m->args, "fork.args");
     if (!rc)

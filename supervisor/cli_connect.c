@@ -111,19 +111,22 @@ static int cmd_status(struct sbx_client *c, int argc, char **argv)
     struct sbx_client_error err;
     if (sbx_status(c, &st, &err)) return fail("status", &err);
     if (!json) {
-        printf("modules %u, workers %u/%u, zygote pid %d, up %" PRIu64 " ms\n", st.total_modules,
-               st.live_workers, st.max_workers, st.zygote_pid, st.uptime_ms);
-        printf("spawns %" PRIu64 ", exited %" PRIu64 ", trapped %" PRIu64 ", killed %" PRIu64
-               ", timeouts %" PRIu64 ", zygote restarts %" PRIu64 ", zygote rotations %" PRIu64
-               "\n",
-               st.counters.spawns, st.counters.exited, st.counters.trapped, st.counters.killed,
-               st.counters.timeouts, st.counters.zygote_restarts, st.counters.zygote_rotations);
+        printf("modules %u, workers %u/%u, warm %u, zygote pid %d, up %" PRIu64 " ms\n",
+               st.total_modules, st.live_workers, st.max_workers, st.warm_workers, st.zygote_pid,
+               st.uptime_ms);
+        printf("spawns %" PRIu64 " (warm %" PRIu64 "), exited %" PRIu64 ", trapped %" PRIu64
+               ", killed %" PRIu64 ", timeouts %" PRIu64 ", zygote restarts %" PRIu64
+               ", zygote rotations %" PRIu64 "\n",
+               st.counters.spawns, st.counters.warm_spawns, st.counters.exited, st.counters.trapped,
+               st.counters.killed, st.counters.timeouts, st.counters.zygote_restarts,
+               st.counters.zygote_rotations);
         return CLI_OK;
     }
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "modules", json_object_new_int64(st.total_modules));
     json_object_object_add(o, "live_workers", json_object_new_int64(st.live_workers));
     json_object_object_add(o, "max_workers", json_object_new_int64(st.max_workers));
+    json_object_object_add(o, "warm_workers", json_object_new_int64(st.warm_workers));
     json_object_object_add(o, "zygote_pid", json_object_new_int64(st.zygote_pid));
     json_object_object_add(o, "uptime_ms", json_object_new_int64((int64_t)st.uptime_ms));
     struct json_object *k = json_object_new_object();
@@ -136,6 +139,8 @@ static int cmd_status(struct sbx_client *c, int argc, char **argv)
                            json_object_new_int64((int64_t)st.counters.zygote_restarts));
     json_object_object_add(k, "zygote_rotations",
                            json_object_new_int64((int64_t)st.counters.zygote_rotations));
+    json_object_object_add(k, "warm_spawns",
+                           json_object_new_int64((int64_t)st.counters.warm_spawns));
     json_object_object_add(o, "counters", k);
     puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
     json_object_put(o);

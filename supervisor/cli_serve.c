@@ -28,6 +28,9 @@ static void serve_usage(FILE *f)
           "                      address-space layout and stack canary) after N spawns\n"
           "                      (default 10000; 0: never)\n"
           "  --zygote-max-age S  ... or after S seconds (default 3600; 0: never)\n"
+          "  --warm N            keep N workers forked, instantiated and confined ahead\n"
+          "                      of demand for each module and policy spawned (policies\n"
+          "                      without preopens); a spawn takes one (default 2; 0: none)\n"
           "SIGTERM or SIGINT stops it: workers are killed and the socket removed.\n",
           f);
 }
@@ -70,6 +73,7 @@ int cli_serve(int argc, char **argv)
         .strategy = -1,
         .zygote_max_spawns = 10000,
         .zygote_max_age_s = 3600,
+        .warm = 2,
     };
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -97,6 +101,8 @@ int cli_serve(int argc, char **argv)
             cfg.zygote_max_spawns = n;
         } else if (!strcmp(a, "--zygote-max-age") && val && parse_count(val, UINT32_MAX, &n)) {
             cfg.zygote_max_age_s = (uint32_t)n;
+        } else if (!strcmp(a, "--warm") && val && parse_count(val, 1024, &n)) {
+            cfg.warm = (uint32_t)n;
         } else if (!strcmp(a, "--policy") && val) {
             policy_file = val;
         } else {

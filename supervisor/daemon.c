@@ -90,6 +90,14 @@ struct module *find_module(struct daemon *d, const char *id)
 
 static void unload_module(struct daemon *d, struct module *m)
 {
+    /* Processes that still map its code and image: warm workers, and
+     * workers whose outcome went out but which have not exited yet. */
+    warm_dismiss(d, m, false, 0);
+    for (struct worker *w = d->workers; w; w = w->next)
+        if (w->module == m && w->state == W_REPORTED) {
+            worker_kill(d, w, false);
+            w->module = NULL;
+        }
     for (struct module **p = &d->modules; *p; p = &(*p)->next)
         if (*p == m) {
             *p = m->next;
@@ -134,10 +142,11 @@ int ctl_send(struct daemon *d, Sbx__ControlRequest *req, const int *fds, size_t 
         d->pending[d->npending++] = *p;
     }
     if (req->body_case == SBX__CONTROL_REQUEST__BODY_FORK) {
-        /* The worker's exit will come from this zygote; it counts towards
-         * the zygote's rotation. */
+        /* The worker's exit will come from this zygote; a spawn counts
+         * towards the zygote's rotation (a warm worker when it is taken:
+         * daemon_requests.c). */
         if (p && p->worker) p->worker->zygote_gen = d->zygote_gen;
-        d->zygote_spawns++;
+        if (!(p && p->worker && p->worker->warm)) d->zygote_spawns++;
     }
     int rc = sbx_ipc_send(d->zygote.ctl, &req->base, fds, nfds, 5000);
     if (rc && p) d->npending--;
@@ -269,8 +278,6 @@ int sbx_daemon_run(const struct sbx_daemon_config *cfg)
                        .zygote = {.pid = -1, .ctl = -1},
                        .rotate_timer = -1};
     sbx__counters__init(&d.counters);
-    /* Status copies these counters; this one is always present. */
-    d.counters.has_zygote_rotations = 1;
     d.start_us = daemon_now_us();
     signal(SIGPIPE, SIG_IGN);
     sigset_t sigs;

@@ -26,6 +26,9 @@ struct sbx_daemon_config {
      * current one after this many spawns or seconds; 0 disables each. */
     uint64_t zygote_max_spawns;
     uint32_t zygote_max_age_s;
+    /* Warm workers kept per (module, effective policy) after a spawn of
+     * that pair (daemon_warm.c); 0: none. */
+    uint32_t warm;
 };
 
 /* Runs until SIGTERM/SIGINT; returns the exit status. Messages about the
@@ -57,8 +60,9 @@ struct conn {
 };
 
 /* W_REPORTED: its outcome went out from its report (daemon_workers.c); the
- * process is still exiting, so the record keeps its timeout, its module
- * reference and its slot in the zygote's drain until the exit is reaped. */
+ * process is still exiting, so the record keeps its timeout and its place
+ * in the zygote's drain until the exit is reaped. Its module reference is
+ * dropped: unloading the module kills it (daemon.c, unload_module). */
 enum worker_state { W_STARTING, W_RUNNING, W_REPORTED, W_DONE };
 
 struct worker {
@@ -94,6 +98,12 @@ struct worker {
     uint64_t call_request, call_id;
     struct sbx_broker *broker; /* its preopens: serves its path calls */
     uint64_t zygote_gen;       /* the zygote that forked it (its exit comes from there) */
+    /* A warm worker (daemon_warm.c), not yet taken by a spawn: no owner, no
+     * module reference, not live; dismissed: to be ended when started. */
+    bool warm, dismissed;
+    uint8_t *warm_key; /* the packed effective policy it was made for (or,
+                        * cold, that its spawn had: refilled at its end) */
+    size_t warm_key_len;
     struct worker *next;
 };
 
@@ -120,6 +130,7 @@ struct daemon {
     struct conn *conns;
     struct worker *workers;
     uint32_t live_workers;
+    uint32_t warm_workers; /* warm, starting or waiting (not in live_workers) */
     uint64_t next_worker_id, next_ctl_id;
     uint64_t start_us;
     bool stopping;
@@ -157,7 +168,8 @@ void daemon_unwatch(struct daemon *d, int fd);
 uint64_t daemon_now_us(void);
 
 /* Responses to a client (daemon_requests.c). */
-void send_response(struct daemon *d, struct conn *c, Sbx__Response *r);
+/* 0, or -errno (the connection is gone or stalled). */
+int send_response(struct daemon *d, struct conn *c, Sbx__Response *r);
 void send_error(struct daemon *d, struct conn *c, uint64_t id, Sbx__ErrorCode code, const char *fmt,
                 ...) __attribute__((format(printf, 5, 6)));
 void handle_client(struct daemon *d, struct conn *c);
@@ -194,6 +206,31 @@ void worker_wait_timeout(struct daemon *d, struct worker *w);
 void worker_arm_timeout(struct daemon *d, struct worker *w, uint32_t ms);
 /* May connection c use worker w (Wait, Kill, Call)? */
 bool worker_usable_by(const struct worker *w, const struct conn *c);
+/* Tells w's owner it has a pid (Spawned). */
+void worker_send_spawned(struct daemon *d, struct worker *w);
+/* Drops the record: its fds, timers, report and broker. */
+void worker_forget(struct daemon *d, struct worker *w);
+
+/* Warm workers (daemon_warm.c). */
+/* The key warm workers of `policy` are kept under (its packed bytes), or
+ * NULL (*key) when the policy is not made warm; -1 only out of memory. */
+int warm_key(const struct daemon *d, const Sbx__Policy *policy, uint8_t **key, size_t *len);
+/* A started warm worker of (m, key) from the current zygote, now no longer
+ * warm (the caller makes it the spawn's), or NULL. */
+struct worker *warm_take(struct daemon *d, const struct module *m, const uint8_t *key, size_t len);
+/* Forks warm workers of (m, policy) until cfg->warm are there or starting
+ * (and live plus warm stay within max_workers). */
+void warm_refill(struct daemon *d, struct module *m, const Sbx__Policy *policy, const uint8_t *key,
+                 size_t len);
+/* A spawn ended (its outcome is out): refills the warm workers of its
+ * (module, policy), now that the refill no longer competes with it for
+ * the CPUs. Call before the worker drops its module reference. */
+void warm_after_spawn(struct daemon *d, struct worker *w);
+/* Kills the warm workers of module m, or (m NULL) of zygote generation
+ * gen, or of every generation. */
+void warm_dismiss(struct daemon *d, const struct module *m, bool all_gens, uint64_t gen);
+/* Drops a warm worker's record (its process ends or has ended). */
+void warm_forget(struct daemon *d, struct worker *w);
 
 /* Calls into keep-alive workers (daemon_calls.c). */
 void worker_call(struct daemon *d, struct conn *c, uint64_t request_id, struct worker *w,

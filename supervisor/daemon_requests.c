@@ -26,7 +26,7 @@
 #define SBX_VERSION "unknown"
 #endif
 
-void send_response(struct daemon *d, struct conn *c, Sbx__Response *r)
+int send_response(struct daemon *d, struct conn *c, Sbx__Response *r)
 {
     (void)d;
     /* A client that does not read its replies is not waited for forever:
@@ -35,6 +35,7 @@ void send_response(struct daemon *d, struct conn *c, Sbx__Response *r)
      * of stream closes the connection (handle_client). */
     int rc = sbx_ipc_send(c->fd, &r->base, NULL, 0, 1000);
     if (rc == -ETIMEDOUT || rc == -EAGAIN) shutdown(c->fd, SHUT_RDWR);
+    return rc;
 }
 
 void send_error(struct daemon *d, struct conn *c, uint64_t id, Sbx__ErrorCode code, const char *fmt,
@@ -327,6 +328,158 @@ static struct sbx_broker *open_preopens(struct daemon *d, struct conn *c, uint64
     return b;
 }
 
+/* What a spawn resolved to, for the worker that runs it. */
+struct spawn_plan {
+    const Sbx__Spawn *sp;
+    const int *fds; /* the request's */
+    struct module *m;
+    const struct sbx_functype *type;
+    const char *export_name;
+    bool keep_alive;
+    const Sbx__Policy *policy; /* effective */
+    struct sbx_broker *broker; /* given to the worker */
+};
+
+/* Makes w the spawn's: its owner, module reference, limits and broker. */
+static void adopt(struct daemon *d, struct conn *c, uint64_t id, const struct spawn_plan *p,
+                  struct worker *w, Sbx__ResourceLimits *limits)
+{
+    w->owner = c;
+    w->detach = p->sp->has_detach && p->sp->detach;
+    w->spawn_request = id;
+    w->module = p->m;
+    w->type = p->type;
+    w->uid = c->uid;
+    w->broker = p->broker;
+    w->keep_alive = p->keep_alive;
+    sbx_limits_from_policy(p->policy, limits);
+    w->metered = limits->has_fuel;
+    w->timeout_ms = limits->timeout_ms;
+    sbx__usage__init(&w->usage);
+    d->live_workers++;
+    d->counters.spawns++;
+    p->m->refs++; /* the worker holds its module */
+}
+
+/* The spawn's own part of a ForkWorker (for a cold fork, or the start of a
+ * warm worker): stdio, argv, env, export, args, keep_alive and sockets,
+ * their fds appended to cfds. */
+struct spawn_fds {
+    Sbx__StdioFd sfd[3], *sptr[3];
+    uint32_t socket_index[SBX_IPC_MAX_SOCKETS];
+};
+
+static void fill_spawn_part(const struct spawn_plan *p, Sbx__ForkWorker *fw, struct spawn_fds *s,
+                            int *cfds, size_t *nfds)
+{
+    const Sbx__Spawn *sp = p->sp;
+    for (size_t i = 0; i < sp->n_stdio && i < 3; i++) {
+        s->sfd[i] = *sp->stdio[i];
+        s->sfd[i].fd_index = (uint32_t)*nfds;
+        cfds[(*nfds)++] = p->fds[sp->stdio[i]->fd_index];
+        s->sptr[i] = &s->sfd[i];
+    }
+    fw->n_stdio = sp->n_stdio < 3 ? sp->n_stdio : 3;
+    fw->stdio = s->sptr;
+    fw->export_name = (char *)p->export_name;
+    fw->n_args = sp->n_args, fw->args = sp->args;
+    fw->has_keep_alive = 1, fw->keep_alive = p->keep_alive;
+    /* The spawn's own argv and env, else the policy's. */
+    fw->n_argv = sp->n_argv ? sp->n_argv : p->policy->n_args;
+    fw->argv = sp->n_argv ? sp->argv : p->policy->args;
+    fw->n_env = sp->n_env ? sp->n_env : p->policy->n_env;
+    fw->env = sp->n_env ? sp->env : p->policy->env;
+    for (size_t i = 0; i < sp->n_socket_fd_index; i++) {
+        s->socket_index[i] = (uint32_t)*nfds;
+        cfds[(*nfds)++] = p->fds[sp->socket_fd_index[i]];
+    }
+    fw->n_socket_fd_index = sp->n_socket_fd_index;
+    fw->socket_fd_index = s->socket_index;
+}
+
+/* A warm worker runs the spawn: it has a pid already, so Spawned goes out
+ * at once, and the start message brings it the spawn's part. */
+static void start_warm(struct daemon *d, struct conn *c, uint64_t id, const struct spawn_plan *p,
+                       struct worker *w)
+{
+    Sbx__ResourceLimits limits;
+    adopt(d, c, id, p, w, &limits);
+    d->counters.warm_spawns++;
+    d->zygote_spawns++; /* a spawn of the current zygote (warm_take) */
+    w->started_us = daemon_now_us();
+    worker_arm_timeout(d, w, w->timeout_ms);
+    Sbx__ToWorker msg;
+    Sbx__ForkWorker start;
+    struct spawn_fds s;
+    int cfds[SBX_IPC_MAX_FDS];
+    size_t nfds = 0;
+    sbx__to_worker__init(&msg);
+    sbx__fork_worker__init(&start);
+    fill_spawn_part(p, &start, &s, cfds, &nfds);
+    msg.has_id = 1, msg.id = 1;
+    msg.body_case = SBX__TO_WORKER__BODY_START;
+    msg.start = &start;
+    /* A warm worker that died meanwhile: its exit decides the outcome. */
+    if (sbx_ipc_send(w->channel, &msg.base, cfds, nfds, 1000)) worker_kill(d, w, false);
+    worker_send_spawned(d, w);
+}
+
+/* No warm worker: the zygote forks one for this spawn. */
+static struct worker *start_cold(struct daemon *d, struct conn *c, uint64_t id,
+                                 const struct spawn_plan *p)
+{
+    struct worker *w = calloc(1, sizeof(*w));
+    int ch[2];
+    if (!w || sbx_ipc_pair(ch)) {
+        sbx_broker_free(p->broker);
+        free(w);
+        send_error(d, c, id, SBX__ERROR_CODE__INTERNAL, "out of resources");
+        return NULL;
+    }
+    w->id = d->next_worker_id++;
+    w->state = W_STARTING;
+    w->pidfd = w->timer = w->wait_timer = -1;
+    w->channel = ch[0];
+    Sbx__ResourceLimits limits;
+    adopt(d, c, id, p, w, &limits);
+    w->next = d->workers;
+    d->workers = w;
+
+    Sbx__ControlRequest req;
+    Sbx__ForkWorker fw;
+    struct spawn_fds s;
+    int cfds[SBX_IPC_MAX_FDS];
+    uint32_t preopen_index[SBX_IPC_MAX_PREOPENS];
+    size_t nfds = 0;
+    sbx__control_request__init(&req);
+    sbx__fork_worker__init(&fw);
+    fill_spawn_part(p, &fw, &s, cfds, &nfds);
+    fw.has_channel_fd_index = 1, fw.channel_fd_index = (uint32_t)nfds;
+    cfds[nfds++] = ch[1];
+    fw.has_worker_id = 1, fw.worker_id = w->id;
+    fw.module_id = p->m->id;
+    fw.limits = &limits;
+    fw.policy = (Sbx__Policy *)p->policy;
+    /* The worker's own directory fd of each preopen (the broker's roots). */
+    for (size_t i = 0; i < sbx_broker_count(p->broker) && i < SBX_IPC_MAX_PREOPENS; i++) {
+        preopen_index[i] = (uint32_t)nfds;
+        cfds[nfds++] = sbx_broker_root_fd(p->broker, i);
+    }
+    fw.n_preopen_fd_index = sbx_broker_count(p->broker);
+    fw.preopen_fd_index = preopen_index;
+    req.body_case = SBX__CONTROL_REQUEST__BODY_FORK;
+    req.fork = &fw;
+    worker_arm_timeout(d, w, w->timeout_ms);
+    struct ctl_pending pend = {.worker = w};
+    int rc = ctl_send(d, &req, cfds, nfds, &pend);
+    close(ch[1]);
+    if (rc) {
+        worker_spawn_failed(d, w, "cannot reach the zygote");
+        return NULL;
+    }
+    return w;
+}
+
 static void handle_spawn(struct daemon *d, struct conn *c, uint64_t id, const Sbx__Spawn *sp,
                          const int *fds)
 {
@@ -377,94 +530,23 @@ static void handle_spawn(struct daemon *d, struct conn *c, uint64_t id, const Sb
         sbx_policy_free(policy);
         return;
     }
+    uint8_t *key = NULL;
+    size_t key_len = 0;
+    if (warm_key(d, policy, &key, &key_len)) key = NULL; /* out of memory: cold */
     struct sbx_broker *broker = open_preopens(d, c, id, policy);
-    if (!broker) {
-        sbx_policy_free(policy);
-        return;
+    if (broker) {
+        struct spawn_plan plan = {sp, fds, m, type, export_name, keep_alive, policy, broker};
+        struct worker *warm = warm_take(d, m, key, key_len);
+        if (warm) {
+            start_warm(d, c, id, &plan, warm);
+        } else {
+            struct worker *w = start_cold(d, c, id, &plan);
+            /* Its end makes warm workers for the next spawn like it. */
+            if (w) w->warm_key = key, w->warm_key_len = key_len, key = NULL;
+        }
     }
-    struct worker *w = calloc(1, sizeof(*w));
-    int ch[2];
-    if (!w || sbx_ipc_pair(ch)) {
-        sbx_broker_free(broker);
-        sbx_policy_free(policy);
-        free(w);
-        send_error(d, c, id, SBX__ERROR_CODE__INTERNAL, "out of resources");
-        return;
-    }
-    w->id = d->next_worker_id++;
-    w->state = W_STARTING;
-    w->pidfd = w->timer = w->wait_timer = -1;
-    w->channel = ch[0];
-    w->owner = c;
-    w->detach = sp->has_detach && sp->detach;
-    w->spawn_request = id;
-    w->module = m;
-    w->type = type;
-    w->uid = c->uid;
-    w->broker = broker;
-    w->keep_alive = keep_alive;
-    Sbx__ResourceLimits limits;
-    sbx_limits_from_policy(policy, &limits);
-    w->metered = limits.has_fuel;
-    w->timeout_ms = limits.timeout_ms;
-    sbx__usage__init(&w->usage);
-    w->next = d->workers;
-    d->workers = w;
-    d->live_workers++;
-    d->counters.spawns++;
-    m->refs++; /* the worker holds its module */
-
-    Sbx__ControlRequest req;
-    Sbx__ForkWorker fw;
-    Sbx__StdioFd sfd[3], *sptr[3];
-    int cfds[SBX_IPC_MAX_FDS];
-    uint32_t preopen_index[SBX_IPC_MAX_PREOPENS], socket_index[SBX_IPC_MAX_SOCKETS];
-    size_t nfds = 0;
-    sbx__control_request__init(&req);
-    sbx__fork_worker__init(&fw);
-    for (size_t i = 0; i < sp->n_stdio && i < 3; i++) {
-        sfd[i] = *sp->stdio[i];
-        sfd[i].fd_index = (uint32_t)nfds;
-        cfds[nfds++] = fds[sp->stdio[i]->fd_index];
-        sptr[i] = &sfd[i];
-    }
-    fw.n_stdio = sp->n_stdio < 3 ? sp->n_stdio : 3;
-    fw.stdio = sptr;
-    fw.has_channel_fd_index = 1, fw.channel_fd_index = (uint32_t)nfds;
-    cfds[nfds++] = ch[1];
-    fw.has_worker_id = 1, fw.worker_id = w->id;
-    fw.module_id = m->id;
-    fw.export_name = (char *)export_name;
-    fw.n_args = sp->n_args, fw.args = sp->args;
-    fw.has_keep_alive = 1, fw.keep_alive = keep_alive;
-    /* The spawn's own argv and env, else the policy's. */
-    fw.n_argv = sp->n_argv ? sp->n_argv : policy->n_args;
-    fw.argv = sp->n_argv ? sp->argv : policy->args;
-    fw.n_env = sp->n_env ? sp->n_env : policy->n_env;
-    fw.env = sp->n_env ? sp->env : policy->env;
-    fw.limits = &limits;
-    fw.policy = policy;
-    /* The worker's own directory fd of each preopen (the broker's roots). */
-    for (size_t i = 0; i < sbx_broker_count(broker) && i < SBX_IPC_MAX_PREOPENS; i++) {
-        preopen_index[i] = (uint32_t)nfds;
-        cfds[nfds++] = sbx_broker_root_fd(broker, i);
-    }
-    fw.n_preopen_fd_index = sbx_broker_count(broker);
-    fw.preopen_fd_index = preopen_index;
-    for (size_t i = 0; i < sp->n_socket_fd_index; i++) {
-        socket_index[i] = (uint32_t)nfds;
-        cfds[nfds++] = fds[sp->socket_fd_index[i]];
-    }
-    fw.n_socket_fd_index = sp->n_socket_fd_index;
-    fw.socket_fd_index = socket_index;
-    req.body_case = SBX__CONTROL_REQUEST__BODY_FORK;
-    req.fork = &fw;
-    worker_arm_timeout(d, w, w->timeout_ms);
-    struct ctl_pending p = {.worker = w};
-    int rc = ctl_send(d, &req, cfds, nfds, &p);
-    close(ch[1]);
+    free(key);
     sbx_policy_free(policy);
-    if (rc) worker_spawn_failed(d, w, "cannot reach the zygote");
 }
 
 /* Modules are listed a page at a time, so that a reply always fits. */
@@ -489,7 +571,7 @@ static void handle_status(struct daemon *d, struct conn *c, uint64_t id, const S
         mi->has_references = 1, mi->references = m->refs;
         mi->has_live_workers = 1;
         for (struct worker *w = d->workers; w; w = w->next)
-            if (w->module == m && w->state != W_DONE) mi->live_workers++;
+            if (w->module == m && w->state != W_DONE && !w->warm) mi->live_workers++;
         ptrs[st.n_modules++] = mi;
     }
     st.modules = ptrs;
@@ -497,6 +579,9 @@ static void handle_status(struct daemon *d, struct conn *c, uint64_t id, const S
         st.has_next_module_index = 1, st.next_module_index = first + st.n_modules;
     st.has_total_modules = 1, st.total_modules = nm;
     st.has_live_workers = 1, st.live_workers = d->live_workers;
+    st.has_warm_workers = 1; /* ready ones: started, waiting for a spawn */
+    for (const struct worker *w = d->workers; w; w = w->next)
+        if (w->warm && !w->dismissed && w->state == W_RUNNING) st.warm_workers++;
     st.has_max_workers = 1, st.max_workers = d->cfg->max_workers;
     st.has_zygote_pid = 1, st.zygote_pid = d->zygote.pid;
     st.has_uptime_ms = 1, st.uptime_ms = (daemon_now_us() - d->start_us) / 1000;
@@ -508,7 +593,7 @@ static void handle_status(struct daemon *d, struct conn *c, uint64_t id, const S
     counters.has_exited = counters.has_trapped = counters.has_timeouts = 1;
     counters.has_fuel_exhausted = counters.has_memory_limit = counters.has_killed = 1;
     counters.has_policy_violations = counters.has_internal_errors = 1;
-    counters.has_zygote_restarts = 1;
+    counters.has_zygote_restarts = counters.has_zygote_rotations = counters.has_warm_spawns = 1;
     st.counters = &counters;
     r.has_id = 1, r.id = id;
     r.body_case = SBX__RESPONSE__BODY_STATUS;
@@ -523,7 +608,8 @@ static struct worker *usable_worker(struct daemon *d, struct conn *c, uint64_t i
                                     uint64_t worker_id)
 {
     struct worker *w = find_worker(d, worker_id);
-    if (!w || w->state == W_REPORTED) { /* reported: its outcome is out, as if forgotten */
+    /* Reported: its outcome is out, as if forgotten. Warm: nobody's yet. */
+    if (!w || w->state == W_REPORTED || w->warm) {
         send_error(d, c, id, SBX__ERROR_CODE__UNKNOWN_WORKER, "no worker %llu",
                    (unsigned long long)worker_id);
         return NULL;

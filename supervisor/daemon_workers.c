@@ -50,7 +50,13 @@ static void forget(struct daemon *d, struct worker *w)
     if (w->pidfd >= 0) close(w->pidfd);
     if (w->report) sbx_ipc_free(&w->report->base);
     sbx_broker_free(w->broker);
+    free(w->warm_key);
     free(w);
+}
+
+void worker_forget(struct daemon *d, struct worker *w)
+{
+    forget(d, w);
 }
 
 /* An internal-error outcome with the supervisor's own words. */
@@ -152,7 +158,7 @@ static void build_outcome(struct daemon *d, struct worker *w, Sbx__Outcome *o, S
 
 /* Delivers a finished worker's outcome if someone can take it, and forgets
  * the worker once delivered. */
-static void send_outcome(struct daemon *d, struct worker *w, struct conn *to)
+static int send_outcome(struct daemon *d, struct worker *w, struct conn *to)
 {
     Sbx__Outcome o;
     Sbx__Killed killed;
@@ -176,19 +182,31 @@ static void send_outcome(struct daemon *d, struct worker *w, struct conn *to)
         r.body_case = SBX__RESPONSE__BODY_EVENT;
         r.event = &ev;
     }
-    send_response(d, to, &r);
+    return send_response(d, to, &r);
+}
+
+/* The outcome to the Wait waiting for it, else to the spawning connection.
+ * A waiter whose connection is gone (it hung up, and the daemon has not
+ * read that yet) does not swallow it: the owner gets it then. */
+static void send_outcome_once(struct daemon *d, struct worker *w)
+{
+    if (w->waiter) {
+        int rc = send_outcome(d, w, w->waiter);
+        if (rc != -EPIPE && rc != -ECONNRESET) return;
+        w->waiter = NULL;
+    }
+    if (w->owner) send_outcome(d, w, w->owner);
 }
 
 static void deliver(struct daemon *d, struct worker *w)
 {
-    struct conn *to = w->waiter ? w->waiter : w->owner;
-    if (!to) {
+    if (!w->waiter && !w->owner) {
         /* Detached, nobody waiting: kept for a Wait. Not detached: its
          * connection closed, so the outcome has nowhere to go. */
         if (!w->detach) forget(d, w);
         return;
     }
-    send_outcome(d, w, to);
+    send_outcome_once(d, w);
     forget(d, w);
 }
 
@@ -227,16 +245,19 @@ static void worker_reported(struct daemon *d, struct worker *w)
     w->wait_status = 0; /* as the report's exit will be */
     d->live_workers--;  /* no longer runs guest code: room for the next spawn */
     w->state = W_REPORTED;
-    send_outcome(d, w, to);
+    send_outcome_once(d, w);
     w->owner = w->waiter = NULL;
     close_fd(d, &w->wait_timer);
+    warm_after_spawn(d, w);
+    /* Its module may go now: unloading it kills a worker still exiting
+     * (unload_module), so that its mappings go at once, not whenever it
+     * finishes. */
+    drop_module_ref(d, (struct module *)w->module);
 }
 
 /* The exit of a worker whose outcome went out from its report. */
 static void reported_worker_gone(struct daemon *d, struct worker *w)
 {
-    drop_module_ref(d, (struct module *)w->module);
-    w->module = NULL;
     forget(d, w);
 }
 
@@ -250,20 +271,14 @@ static void finish(struct daemon *d, struct worker *w)
     if (w->state != W_DONE) d->live_workers--;
     w->state = W_DONE;
     close_fd(d, &w->timer);
+    warm_after_spawn(d, w);
     drop_module_ref(d, (struct module *)w->module);
     w->module = NULL;
     deliver(d, w);
 }
 
-void worker_started(struct daemon *d, struct worker *w, const Sbx__WorkerStarted *s, int pidfd)
+void worker_send_spawned(struct daemon *d, struct worker *w)
 {
-    w->pid = s->pid;
-    w->pidfd = pidfd;
-    w->state = W_RUNNING;
-    w->started_us = daemon_now_us();
-    daemon_watch(d, w->channel, EV_CHANNEL, w);
-    /* Its connection closed while it was starting: now it has a pid. */
-    if (!w->owner && !w->detach) worker_kill(d, w, true);
     if (w->owner) {
         Sbx__Response r;
         Sbx__Spawned sp;
@@ -279,8 +294,30 @@ void worker_started(struct daemon *d, struct worker *w, const Sbx__WorkerStarted
     if (w->detach) w->owner = NULL;
 }
 
+void worker_started(struct daemon *d, struct worker *w, const Sbx__WorkerStarted *s, int pidfd)
+{
+    w->pid = s->pid;
+    w->pidfd = pidfd;
+    w->state = W_RUNNING;
+    w->started_us = daemon_now_us();
+    daemon_watch(d, w->channel, EV_CHANNEL, w);
+    if (w->warm) { /* it waits for a spawn, unless dismissed meanwhile */
+        if (w->dismissed) worker_kill(d, w, false); /* forgotten at its exit */
+        return;
+    }
+    /* Killed while it was starting (a Kill, its timeout, or its connection
+     * closed): that could not reach it then, it has a pid now. */
+    if (w->timed_out || w->killed_by_request) worker_kill(d, w, w->killed_by_request);
+    if (!w->owner && !w->detach) worker_kill(d, w, true);
+    worker_send_spawned(d, w);
+}
+
 void worker_spawn_failed(struct daemon *d, struct worker *w, const char *why)
 {
+    if (w->warm) { /* nobody asked for it */
+        warm_forget(d, w);
+        return;
+    }
     if (w->owner) send_error(d, w->owner, w->spawn_request, SBX__ERROR_CODE__INTERNAL, "%s", why);
     w->owner = NULL;
     d->live_workers--;
@@ -298,6 +335,12 @@ void worker_channel_event(struct daemon *d, struct worker *w)
         int rc = sbx_ipc_recv(w->channel, &sbx__from_worker__descriptor, (ProtobufCMessage **)&msg,
                               fds, &nfds, 0, 0);
         if (rc == -EAGAIN) return;
+        if (w->warm) { /* a warm worker speaks only after its start: it failed */
+            if (!rc) sbx_ipc_free(&msg->base);
+            close_fd(d, &w->channel);
+            worker_kill(d, w, false); /* forgotten at its exit */
+            return;
+        }
         if (rc == -EPIPE || rc == -ECONNRESET) {
             close_fd(d, &w->channel);
             return;
@@ -330,6 +373,10 @@ void worker_exited(struct daemon *d, const Sbx__WorkerExited *e)
 {
     struct worker *w = find_worker(d, e->worker_id);
     if (!w || w->pid != e->pid) return;
+    if (w->warm) {
+        warm_forget(d, w);
+        return;
+    }
     if (w->state == W_REPORTED) {
         reported_worker_gone(d, w);
         return;
@@ -448,6 +495,10 @@ void workers_zygote_died(struct daemon *d, uint64_t gen)
     for (struct worker *w = d->workers, *next; w; w = next) {
         next = w->next;
         if (w->state == W_DONE || w->zygote_gen != gen) continue;
+        if (w->warm) {
+            warm_forget(d, w);
+            continue;
+        }
         if (w->state == W_REPORTED) {
             reported_worker_gone(d, w);
             continue;

@@ -58,7 +58,7 @@ int wasi_fd_fdstat_get(struct wasi_call *c, const union sbx_val *a)
     if (e) return e;
     uint32_t p = a[1].i32;
     if (!gm_ok(&c->mem, p, 24)) return SBX_WASI_EFAULT;
-    uint16_t flags;
+    uint16_t flags = 0;
     if ((e = fdflags_of(f->host, &flags))) return e;
     memset(gm_at(&c->mem, p), 0, 24);
     gm_put_u8(&c->mem, p, f->filetype);

@@ -190,22 +190,30 @@ static int dup_fd(int fd)
     return fcntl(fd, F_DUPFD_CLOEXEC, 3);
 }
 
+/* Puts host fd `d` at guest fd `guest`; w owns d from here on, even on
+ * failure. */
+static int place_host_fd(struct sbx_wasi *w, uint32_t guest, int d, uint64_t mask,
+                         struct wasi_fd **out, struct sbx_error *err, const char *what)
+{
+    uint16_t e;
+    struct wasi_fd *f = wasi_fd_from_host(d, mask, &e);
+    if (!f) {
+        close(d);
+        return sbx_fail(err, 0, "%s: fd %d: WASI errno %u", what, d, e);
+    }
+    e = wasi_fd_place(w, guest, f);
+    if (e) return sbx_fail(err, 0, "%s: WASI errno %u", what, e);
+    if (out) *out = f;
+    return 0;
+}
+
 /* Puts (a duplicate of) host fd `fd` at guest fd `guest`. */
 static int add_host_fd(struct sbx_wasi *w, uint32_t guest, int fd, uint64_t mask,
                        struct wasi_fd **out, struct sbx_error *err, const char *what)
 {
     int d = dup_fd(fd);
     if (d < 0) return sbx_fail(err, 0, "%s: cannot duplicate fd %d: %s", what, fd, strerror(errno));
-    uint16_t e;
-    struct wasi_fd *f = wasi_fd_from_host(d, mask, &e);
-    if (!f) {
-        close(d);
-        return sbx_fail(err, 0, "%s: fd %d: WASI errno %u", what, fd, e);
-    }
-    e = wasi_fd_place(w, guest, f);
-    if (e) return sbx_fail(err, 0, "%s: WASI errno %u", what, e);
-    if (out) *out = f;
-    return 0;
+    return place_host_fd(w, guest, d, mask, out, err, what);
 }
 
 /* Guest fds 0..2; a closed one (-1) leaves its number free, and the
@@ -240,7 +248,7 @@ static int add_preopens(struct sbx_wasi *w, const struct sbx_wasi_config *cfg,
     for (size_t i = 0; i < cfg->npreopens; i++) {
         const struct sbx_wasi_preopen *p = &cfg->preopens[i];
         if (!p->guest_path) return sbx_fail(err, 0, "preopen %zu has no guest path", i);
-        struct wasi_fd *f;
+        struct wasi_fd *f = NULL;
         if (add_host_fd(w, 3 + (uint32_t)i, p->host_fd, SBX_WASI_RIGHTS_ALL, &f, err,
                         p->guest_path))
             return -1;
@@ -270,7 +278,7 @@ static int add_preopens(struct sbx_wasi *w, const struct sbx_wasi_config *cfg,
 static int add_sockets(struct sbx_wasi *w, const struct sbx_wasi_config *cfg, struct sbx_error *err)
 {
     for (size_t i = 0; i < cfg->nsockets; i++) {
-        struct wasi_fd *f;
+        struct wasi_fd *f = NULL;
         uint32_t guest = 3 + w->npreopens + (uint32_t)i;
         if (add_host_fd(w, guest, cfg->socket_fds[i], WASI_RIGHTS_SOCKET, &f, err, "socket"))
             return -1;
@@ -278,6 +286,14 @@ static int add_sockets(struct sbx_wasi *w, const struct sbx_wasi_config *cfg, st
             f->filetype != SBX_WASI_FILETYPE_SOCKET_DGRAM)
             return sbx_fail(err, 0, "socket fd %d is not a socket", cfg->socket_fds[i]);
     }
+    return 0;
+}
+
+static int check_env(const char *const *env, size_t envc, struct sbx_error *err)
+{
+    for (size_t i = 0; i < envc; i++)
+        if (!strchr(env[i], '='))
+            return sbx_fail(err, 0, "environment entry \"%s\" is not KEY=VALUE", env[i]);
     return 0;
 }
 
@@ -299,14 +315,38 @@ int sbx_wasi_new(const struct sbx_wasi_config *cfg, struct sbx_wasi **out, struc
         sbx_wasi_free(w);
         return -1;
     }
-    for (size_t i = 0; i < cfg->envc; i++)
-        if (!strchr(cfg->env[i], '=')) {
-            sbx_fail(err, 0, "environment entry \"%s\" is not KEY=VALUE", cfg->env[i]);
-            sbx_wasi_free(w);
-            return -1;
-        }
+    if (check_env(cfg->env, cfg->envc, err)) {
+        sbx_wasi_free(w);
+        return -1;
+    }
     *out = w;
     return 0;
+}
+
+int sbx_wasi_begin(struct sbx_wasi *w, const struct sbx_wasi_late *late, struct sbx_error *err)
+{
+    /* The fds first: each adopted one is w's to close. */
+    for (uint32_t i = 0; i < 3; i++)
+        if (late->stdio[i] >= 0 &&
+            place_host_fd(w, i, late->stdio[i], SBX_WASI_RIGHTS_ALL, NULL, err, "stdio"))
+            return -1;
+    for (size_t i = 0; i < late->nsockets; i++) {
+        struct wasi_fd *f = NULL;
+        uint32_t guest = 3 + w->npreopens + (uint32_t)i;
+        if (place_host_fd(w, guest, late->socket_fds[i], WASI_RIGHTS_SOCKET, &f, err, "socket"))
+            return -1;
+        if (f->filetype != SBX_WASI_FILETYPE_SOCKET_STREAM &&
+            f->filetype != SBX_WASI_FILETYPE_SOCKET_DGRAM)
+            return sbx_fail(err, 0, "socket fd %d is not a socket", late->socket_fds[i]);
+    }
+    strings_free(&w->args);
+    strings_free(&w->env);
+    memset(&w->args, 0, sizeof w->args);
+    memset(&w->env, 0, sizeof w->env);
+    if (strings_init(&w->args, late->argv, late->argc, err, "arguments") ||
+        strings_init(&w->env, late->env, late->envc, err, "environment variables"))
+        return -1;
+    return check_env(late->env, late->envc, err);
 }
 
 bool sbx_wasi_imported_by(const struct sbx_module *m)

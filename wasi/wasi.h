@@ -82,6 +82,26 @@ int sbx_wasi_define(struct sbx_wasi *w, struct sbx_linker *linker);
 int sbx_wasi_invoke(struct sbx_wasi *w, const char *name, struct sbx_memory *memory,
                     const union sbx_val *args, union sbx_val *results, int *exit_code);
 
+/* What a worker made ahead of its spawn learns only when the spawn comes:
+ * the guest's args and environment, its stdio and its sockets. */
+struct sbx_wasi_late {
+    const char *const *argv;
+    size_t argc;
+    const char *const *env;
+    size_t envc;
+    int stdio[3]; /* host fds for guest fds 0, 1, 2; -1 leaves one closed */
+    const int *socket_fds;
+    size_t nsockets;
+};
+
+/* Adds `late` to a WASI made with no args, env, stdio or sockets (only its
+ * preopens): the args and env replace the empty ones, the fds take guest
+ * fds 0-2 and those after the preopens. The fds are adopted, not
+ * duplicated (a confined worker may not duplicate fds): w closes them.
+ * 0, or -1 with err set (then a caller should end: fds after the one that
+ * failed were not adopted). */
+int sbx_wasi_begin(struct sbx_wasi *w, const struct sbx_wasi_late *late, struct sbx_error *err);
+
 /* The host fds w holds (guest fds and resolver roots), at most max of them
  * into out; returns how many. For a process that closes every fd it does
  * not need (the worker) after setting WASI up. */

@@ -165,14 +165,18 @@ _Noreturn void sbx_worker_main(const struct sbx_worker_spec *w)
     sbx_escape_attempt(); /* tests only: what a module with native code would try */
 #endif
 
-    /* 6. The module's start function: its first untrusted code. */
+    /* 6. A warm worker was made ahead of demand: the spawn arrives now,
+     *    with its args, env, stdio, export and arguments. */
+    const Sbx__ForkWorker *run_req = w->warm ? sbx_worker_await_start(wasi) : req;
+
+    /* 7. The module's start function: its first untrusted code. */
     if (sbx_instance_start(inst, &trap)) worker_end_trap(inst, &trap);
 
-    /* 7. Run the export. A keep-alive spawn with no export to run (a
+    /* 8. Run the export. A keep-alive spawn with no export to run (a
      *    reactor: the supervisor sends an empty name) runs `_initialize` if
      *    the module has one. */
-    const char *name = req->export_name ? req->export_name : "_start";
-    bool keep_alive = req->has_keep_alive && req->keep_alive;
+    const char *name = run_req->export_name ? run_req->export_name : "_start";
+    bool keep_alive = run_req->has_keep_alive && run_req->keep_alive;
     uint32_t func = 0;
     bool run = true;
     if (keep_alive && !*name) {
@@ -183,11 +187,11 @@ _Noreturn void sbx_worker_main(const struct sbx_worker_spec *w)
     }
     static const struct sbx_functype nothing;
     const struct sbx_functype *ft = run ? sbx_module_func_type(w->module, func) : &nothing;
-    if (req->n_args != ft->nparams) worker_fail("wrong number of arguments for", name);
+    if (run_req->n_args != ft->nparams) worker_fail("wrong number of arguments for", name);
     union sbx_val args[ft->nparams + 1];
     union sbx_val results[ft->nresults + 1];
     for (uint32_t i = 0; i < ft->nparams; i++)
-        if (sbx_value_from_proto(req->args[i], ft->params[i], &args[i]))
+        if (sbx_value_from_proto(run_req->args[i], ft->params[i], &args[i]))
             worker_fail("argument of the wrong type for", name);
     int64_t fuel = 0;
     if (req->limits && req->limits->has_fuel && req->limits->fuel > 0)

@@ -47,6 +47,7 @@ struct sbx_worker_spec {
     const struct sbx_confine *confine; /* applied before any wasm runs */
     const int *preopen_fds;            /* a directory fd per req->policy->preopens */
     const int *socket_fds;             /* req->n_socket_fd_index sockets for WASI */
+    bool warm; /* made ahead of demand: waits for ToWorker.start once confined */
 };
 
 /* Runs in the child right after fork. Never returns. */
@@ -58,6 +59,12 @@ struct sbx_wasi;
  * with err set. */
 int sbx_worker_wasi(const struct sbx_worker_spec *w, struct sbx_linker *linker,
                     struct sbx_wasi **out, struct sbx_error *err);
+
+/* A warm worker, confined: waits for ToWorker.start and gives its args,
+ * env, stdio and sockets to `wasi` (NULL without WASI). Returns the start
+ * message, whose export, args and keep_alive the worker then runs; exits
+ * quietly if the supervisor closes the channel instead (worker_start.c). */
+const Sbx__ForkWorker *sbx_worker_await_start(struct sbx_wasi *wasi);
 
 /* A keep-alive worker whose start export returned: says it is idle, then
  * serves ToWorker calls until stopped (worker_calls.c). `spawn_fuel` > 0 is

@@ -210,6 +210,7 @@ static void handle_fork(struct zygote *z, uint64_t id, const Sbx__ForkWorker *re
         .stdio = {-1, -1, -1},
         .channel = fds[req->channel_fd_index],
         .zygote_pid = getpid(),
+        .warm = req->has_warm && req->warm,
     };
     for (size_t i = 0; i < req->n_stdio; i++)
         spec.stdio[req->stdio[i]->stream - SBX__STDIO_STREAM__STDIO_STDIN] =

@@ -309,7 +309,9 @@ void hd_status(int fd, struct hd_status *st)
     st->total_modules = s->total_modules;
     st->live_workers = s->live_workers;
     st->zygote_pid = s->zygote_pid;
+    st->warm_workers = s->warm_workers;
     if (s->counters) {
+        st->warm_spawns = s->counters->warm_spawns;
         st->spawns = s->counters->spawns;
         st->refused_busy = s->counters->refused_busy;
         st->exited = s->counters->exited;

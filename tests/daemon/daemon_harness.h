@@ -61,6 +61,8 @@ struct hd_status {
     int zygote_pid;
     uint64_t spawns, refused_busy, exited, killed, internal_errors, zygote_restarts, loads, unloads;
     uint64_t zygote_rotations;
+    uint32_t warm_workers; /* ready, waiting for a spawn */
+    uint64_t warm_spawns;
 };
 void hd_status(int fd, struct hd_status *st);
 /* Polls Status on a fresh connection until no worker is live and

@@ -383,7 +383,7 @@ Test(daemon, command_line_client_runs_and_reports)
     cr_assert_eq(connect_cli("run --invoke div " RUN_WASM " 1 0", out, sizeof out), 134, "%s", out);
     cr_assert(strstr(out, "wasm trap: integer divide by zero"), "%s", out);
     cr_assert_eq(connect_cli("status", out, sizeof out), 0, "%s", out);
-    cr_assert(strstr(out, "spawns 2, exited 1, trapped 1"), "%s", out);
+    cr_assert(strstr(out, "spawns 2 (warm 0), exited 1, trapped 1"), "%s", out);
 }
 
 /* The worker gives up every fd but its stdio and report channel (0-3)

@@ -1,0 +1,212 @@
+/* Warm workers (sbx serve --warm, default 2), seen from outside: after a
+ * spawn, the daemon keeps workers of that module and policy forked,
+ * instantiated and confined; they are already confined while they wait;
+ * the next spawn runs on one of them; their worker ids are nobody's to
+ * kill or wait for; unloading the module and replacing the zygote end
+ * them; --warm 0 makes none. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipc/msg.h"
+#include "tests/daemon/daemon_harness.h"
+
+static struct hd D;
+
+static void stop(void)
+{
+    hd_stop(&D);
+}
+
+TestSuite(warm, .fini = stop, .timeout = 90);
+
+/* The zygote's children, at most max into out; returns how many. */
+static int children(pid_t zygote, pid_t *out, int max)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", zygote, zygote);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    int n = 0, pid;
+    while (n < max && fscanf(f, "%d", &pid) == 1)
+        out[n++] = pid;
+    fclose(f);
+    return n;
+}
+
+/* Polls Status until `want` warm workers wait; returns the status. */
+static struct hd_status await_warm(int fd, uint32_t want)
+{
+    struct hd_status st;
+    for (int i = 0; i < 500; i++) {
+        hd_status(fd, &st);
+        if (st.warm_workers == want) return st;
+        hd_sleep_ms(10);
+    }
+    cr_assert_fail("%u warm workers, not %u, after 5 s", st.warm_workers, want);
+    return st;
+}
+
+/* Spawns "get" and checks it returns the module's tag. */
+static uint64_t run_get(int fd, const char *id, uint32_t tag, pid_t *pid)
+{
+    uint64_t w = hd_spawn(fd, id, "get", NULL, 0, 0, pid);
+    Sbx__Response *r = hd_outcome_event(fd);
+    const Sbx__Outcome *o = r->event->outcome;
+    cr_assert_eq(o->worker_id, w);
+    cr_assert_eq(o->kind_case, SBX__OUTCOME__KIND_EXITED, "outcome %d", o->kind_case);
+    cr_assert_eq(o->n_results, 1);
+    cr_assert_eq((uint32_t)o->results[0]->i32, tag);
+    sbx_ipc_free(&r->base);
+    return w;
+}
+
+static bool is_confined(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return false;
+    int seccomp = -1, nnp = -1;
+    unsigned long long eff = 1, prm = 1;
+    while (fgets(line, sizeof line, f)) {
+        sscanf(line, "Seccomp: %d", &seccomp);
+        sscanf(line, "NoNewPrivs: %d", &nnp);
+        sscanf(line, "CapEff: %llx", &eff);
+        sscanf(line, "CapPrm: %llx", &prm);
+    }
+    fclose(f);
+    return seccomp == 2 && nnp == 1 && eff == 0 && prm == 0;
+}
+
+static bool alive(pid_t pid) /* and not a zombie */
+{
+    char path[64], state = 0;
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return false;
+    int ok = fscanf(f, "%*d (%*[^)]) %c", &state);
+    fclose(f);
+    return ok == 1 && state != 'Z' && state != 'X';
+}
+
+/* A daemon, a module, one spawn, then its two warm workers: their pids. */
+static int setup_warm(int *fd, char id[65], uint32_t tag, struct hd_status *st, pid_t warm[2])
+{
+    hd_start(&D, NULL, NULL);
+    *fd = hd_connect(&D);
+    size_t len;
+    uint8_t *bytes = hd_module(tag, 0, &len);
+    hd_load(*fd, bytes, len, id);
+    free(bytes);
+    run_get(*fd, id, tag, NULL);
+    *st = await_warm(*fd, 2);
+    cr_assert_eq(hd_wait_children(st->zygote_pid, 2), 2, "the zygote has no other child left");
+    return children(st->zygote_pid, warm, 2);
+}
+
+Test(warm, waiting_workers_are_confined_and_the_next_spawn_runs_on_one)
+{
+    int fd;
+    char id[65];
+    struct hd_status st;
+    pid_t warm[2];
+    cr_assert_eq(setup_warm(&fd, id, 0x51, &st, warm), 2);
+    for (int i = 0; i < 2; i++)
+        cr_assert(is_confined(warm[i]),
+                  "warm worker %d: not confined while it waits (Seccomp 2, NoNewPrivs 1, no caps)",
+                  warm[i]);
+    pid_t pid;
+    run_get(fd, id, 0x51, &pid);
+    cr_assert(pid == warm[0] || pid == warm[1], "spawned pid %d is not a warm one (%d, %d)", pid,
+              warm[0], warm[1]);
+    hd_status(fd, &st);
+    cr_assert_eq(st.warm_spawns, 1);
+    cr_assert_eq(st.spawns, 2);
+}
+
+Test(warm, their_ids_are_nobodys)
+{
+    int fd;
+    char id[65];
+    struct hd_status st;
+    pid_t warm[2];
+    cr_assert_eq(setup_warm(&fd, id, 0x52, &st, warm), 2);
+    /* Worker ids are handed out in order: the first spawn had 1, the warm
+     * workers made after it the next ones. */
+    for (uint64_t w = 2; w <= 3; w++) {
+        hd_send_kill(fd, w);
+        Sbx__Response *r = hd_recv(fd, 30000);
+        cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_ERROR, "kill of warm worker %llu: body %d",
+                     (unsigned long long)w, r->body_case);
+        cr_assert_eq(r->error->code, SBX__ERROR_CODE__UNKNOWN_WORKER);
+        sbx_ipc_free(&r->base);
+        hd_send_wait(fd, w);
+        r = hd_recv(fd, 30000);
+        cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_ERROR);
+        cr_assert_eq(r->error->code, SBX__ERROR_CODE__UNKNOWN_WORKER);
+        sbx_ipc_free(&r->base);
+    }
+    cr_assert(alive(warm[0]) && alive(warm[1]), "a refused kill still ended a warm worker");
+}
+
+Test(warm, unloading_the_module_ends_them)
+{
+    int fd;
+    char id[65];
+    struct hd_status st;
+    pid_t warm[2];
+    cr_assert_eq(setup_warm(&fd, id, 0x53, &st, warm), 2);
+    hd_unload(fd, id);
+    /* They map the module's code and image: they must go with it. */
+    cr_assert_eq(hd_wait_children(st.zygote_pid, 0), 0, "warm workers outlived their module");
+    cr_assert(!alive(warm[0]) && !alive(warm[1]));
+    hd_status(fd, &st);
+    cr_assert_eq(st.warm_workers, 0);
+}
+
+Test(warm, a_replaced_zygote_takes_them_along)
+{
+    hd_start(&D, NULL, (const char *const[]){"--zygote-max-spawns", "3", NULL});
+    int fd = hd_connect(&D);
+    size_t len;
+    uint8_t *bytes = hd_module(0x54, 0, &len);
+    char id[65];
+    hd_load(fd, bytes, len, id);
+    free(bytes);
+    /* One spawn and its two warm forks reach the limit: the zygote is
+     * replaced, its warm workers dismissed, new ones made by the new one. */
+    run_get(fd, id, 0x54, NULL);
+    struct hd_status st;
+    for (int i = 0; i < 500; i++) {
+        hd_status(fd, &st);
+        if (st.zygote_rotations >= 1) break;
+        run_get(fd, id, 0x54, NULL);
+        hd_sleep_ms(10);
+    }
+    cr_assert_geq(st.zygote_rotations, 1, "no rotation");
+    for (int i = 0; i < 5; i++)
+        run_get(fd, id, 0x54, NULL); /* warm or cold, each spawn still works */
+}
+
+Test(warm, none_with_warm_0)
+{
+    hd_start(&D, NULL, (const char *const[]){"--warm", "0", NULL});
+    int fd = hd_connect(&D);
+    size_t len;
+    uint8_t *bytes = hd_module(0x55, 0, &len);
+    char id[65];
+    hd_load(fd, bytes, len, id);
+    free(bytes);
+    for (int i = 0; i < 3; i++)
+        run_get(fd, id, 0x55, NULL);
+    struct hd_status st;
+    hd_status(fd, &st);
+    cr_assert_eq(hd_wait_children(st.zygote_pid, 0), 0);
+    hd_sleep_ms(100);
+    hd_status(fd, &st);
+    cr_assert_eq(st.warm_workers, 0);
+    cr_assert_eq(st.warm_spawns, 0);
+}
