@@ -43,7 +43,8 @@ struct module {
     uint8_t *bytes; /* kept to reload a restarted zygote */
     size_t len;
     struct sbx_module *decoded;
-    uint32_t refs; /* references held by connections (and detached loads) */
+    uint32_t refs;   /* references held by connections (and detached loads) */
+    uint32_t spawns; /* since it was loaded: warm workers only from the second on */
     struct module *next;
 };
 

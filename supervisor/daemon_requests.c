@@ -359,6 +359,7 @@ static void adopt(struct daemon *d, struct conn *c, uint64_t id, const struct sp
     d->live_workers++;
     d->counters.spawns++;
     p->m->refs++; /* the worker holds its module */
+    if (p->m->spawns < UINT32_MAX) p->m->spawns++;
 }
 
 /* The spawn's own part of a ForkWorker (for a cold fork, or the start of a

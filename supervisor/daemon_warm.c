@@ -1,12 +1,12 @@
 /* Warm workers in `sbx serve` (--warm N), what Android's USAP pool does for
- * apps: after a spawn of a module under some effective policy, the daemon
+ * apps: when a spawn of a module under some effective policy ends (from
+ * the module's second spawn on: one-shot modules get none), the daemon
  * keeps up to N workers of that pair forked, instantiated and confined,
- * each blocked on its channel. The next such spawn takes one and sends it
- * ToWorker.start with what only the spawn knows (args, env, stdio,
- * sockets, export and arguments), so the fork, the instance and the
- * confinement are off its path. A warm worker is the same process a cold
- * spawn would get, made earlier: it has run no guest code and is never
- * reused.
+ * each blocked on its channel. Made after the spawn's outcome went out,
+ * not at its start, so that they do not compete with it for the CPUs. The next such spawn takes one
+ * and sends it ToWorker.start with what only the spawn knows (args, env, stdio, sockets, export and
+ * arguments), so the fork, the instance and the confinement are off its path. A warm worker is the
+ * same process a cold spawn would get, made earlier: it has run no guest code and is never reused.
  *
  * Warm workers hold no reference to their module (they must not keep it
  * loaded) and do not count as live workers; they are dismissed (killed)
@@ -115,9 +115,12 @@ void warm_refill(struct daemon *d, struct module *m, const Sbx__Policy *policy, 
 void warm_after_spawn(struct daemon *d, struct worker *w)
 {
     struct module *m = (struct module *)w->module;
-    /* Not for a module this worker alone keeps loaded (it is going), nor
-     * while there is no zygote to ask. */
-    if (!w->warm_key || !m || m->refs < 2 || d->stopping || d->zygote.ctl < 0) return;
+    /* Not for a module spawned once so far (one-shot modules, `sbx
+     * --connect run`, would pay for workers nobody takes), nor one this
+     * worker alone keeps loaded (it is going), nor while there is no zygote
+     * to ask. */
+    if (!w->warm_key || !m || m->spawns < 2 || m->refs < 2 || d->stopping || d->zygote.ctl < 0)
+        return;
     Sbx__Policy *p = (Sbx__Policy *)protobuf_c_message_unpack(&sbx__policy__descriptor, NULL,
                                                               w->warm_key_len, w->warm_key);
     if (!p) return;

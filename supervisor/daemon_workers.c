@@ -210,20 +210,6 @@ static void deliver(struct daemon *d, struct worker *w)
     forget(d, w);
 }
 
-/* Does the report decide the outcome on its own? A normal end does: the
- * exit that follows adds nothing. A violation, a failure or a report of an
- * unexpected kind waits for the exit status. */
-static bool report_is_final(const Sbx__WorkerReport *r)
-{
-    switch (r->kind_case) {
-    case SBX__WORKER_REPORT__KIND_EXITED:
-    case SBX__WORKER_REPORT__KIND_TRAPPED:
-    case SBX__WORKER_REPORT__KIND_FUEL_EXHAUSTED:
-    case SBX__WORKER_REPORT__KIND_MEMORY_LIMIT: return true;
-    default: return false;
-    }
-}
-
 /* The outcome from the worker's report, at once: the client need not wait
  * for the worker's address space to be torn down and its exit to travel
  * through the zygote. Only when nothing the supervisor knows overrides the
@@ -234,7 +220,7 @@ static void worker_reported(struct daemon *d, struct worker *w)
     const Sbx__WorkerReport *r = w->report->report;
     struct conn *to = w->waiter ? w->waiter : w->owner;
     if (w->state != W_RUNNING || w->keep_alive || !to || w->timed_out || w->killed_by_request ||
-        !report_is_final(r))
+        !sbx_worker_report_is_final(r))
         return;
     if (r->usage) {
         w->usage.has_user_us = 1, w->usage.user_us = r->usage->user_us;

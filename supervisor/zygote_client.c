@@ -22,6 +22,7 @@
 #include "ipc/memfd.h"
 #include "ipc/msg.h"
 #include "ipc/socket.h"
+#include "zygote/worker.h"
 #include "ipc/validate.h"
 
 #define CONTROL_TIMEOUT_MS 30000 /* a load compiles the module: be patient */
@@ -383,6 +384,17 @@ int sbx_zygote_client_run(struct sbx_zygote_client *z, const struct sbx_spawn_re
                 out->report_msg = msg; /* kept: the first report counts */
                 out->report = msg->report;
                 channel_open = false; /* the last message: its end of stream wakes nobody */
+                /* A normal end: done now, without waiting for the worker's
+                 * teardown (it exits by itself, or with the zygote). */
+                if (!out->timed_out && sbx_worker_report_is_final(msg->report)) {
+                    exited = true;
+                    out->wait_status = 0; /* the clean exit that follows */
+                    if (msg->report->usage) {
+                        out->user_us = msg->report->usage->user_us;
+                        out->sys_us = msg->report->usage->sys_us;
+                        out->max_rss_kb = msg->report->usage->max_rss_kb;
+                    }
+                }
             } else if (e == 0) {
                 sbx_ipc_free(&msg->base);
             } else if (e != -EAGAIN) {

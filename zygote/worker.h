@@ -36,6 +36,21 @@ static inline int sbx_worker_violation_nr(const Sbx__WorkerReport *r)
                : -1;
 }
 
+/* Does a report decide the outcome on its own? A normal end does (exit,
+ * trap, fuel, memory limit): the clean exit that follows adds nothing, so
+ * the supervisor need not wait for the worker's teardown. A violation, a
+ * failure or an unexpected kind waits for the exit status. */
+static inline bool sbx_worker_report_is_final(const Sbx__WorkerReport *r)
+{
+    switch (r->kind_case) {
+    case SBX__WORKER_REPORT__KIND_EXITED:
+    case SBX__WORKER_REPORT__KIND_TRAPPED:
+    case SBX__WORKER_REPORT__KIND_FUEL_EXHAUSTED:
+    case SBX__WORKER_REPORT__KIND_MEMORY_LIMIT: return true;
+    default: return false;
+    }
+}
+
 struct sbx_worker_spec {
     const struct sbx_module *module;
     const struct sbx_compiled *compiled;
