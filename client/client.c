@@ -229,7 +229,8 @@ static bool answer_fits(Sbx__Request__BodyCase kind, Sbx__Response__BodyCase bod
     case SBX__REQUEST__BODY_LOAD_MODULE: return body == SBX__RESPONSE__BODY_MODULE_LOADED;
     case SBX__REQUEST__BODY_UNLOAD_MODULE:
     case SBX__REQUEST__BODY_KILL: return body == SBX__RESPONSE__BODY_ACK;
-    case SBX__REQUEST__BODY_SPAWN: return body == SBX__RESPONSE__BODY_SPAWNED;
+    case SBX__REQUEST__BODY_SPAWN: /* Spawned, or the Outcome (reply_with_outcome) */
+        return body == SBX__RESPONSE__BODY_SPAWNED || body == SBX__RESPONSE__BODY_OUTCOME;
     case SBX__REQUEST__BODY_WAIT: return body == SBX__RESPONSE__BODY_OUTCOME;
     case SBX__REQUEST__BODY_CALL: return body == SBX__RESPONSE__BODY_CALL_RESULT;
     case SBX__REQUEST__BODY_STATUS: return body == SBX__RESPONSE__BODY_STATUS;

@@ -68,17 +68,15 @@ static int check_strings(const struct sbx_spawn_options *o, struct sbx_client_er
     return 0;
 }
 
-int sbx_spawn(struct sbx_client *c, const char *module_id, const struct sbx_spawn_options *opts,
-              uint64_t *worker_id, int *pid, struct sbx_client_error *err)
+/* Sends a Spawn built from `o` (reply_with_outcome: answered by the
+ * Outcome) and returns the server's answer in *resp, within `timeout_ms`
+ * (-1: no limit). */
+static int spawn_request(struct sbx_client *c, const char *module_id,
+                         const struct sbx_spawn_options *o, bool reply_with_outcome, int timeout_ms,
+                         Sbx__Response **resp, struct sbx_client_error *err)
 {
-    static const struct sbx_spawn_options defaults = SBX_SPAWN_OPTIONS_INIT;
-    if (worker_id) *worker_id = 0;
-    if (pid) *pid = 0;
-    int rc = sbxc_check_usable(c, err);
-    if (rc) return rc;
-    const struct sbx_spawn_options *o = opts ? opts : &defaults;
-    if (!worker_id)
-        return sbxc_fail(err, SBX_ERROR_INVALID_ARGUMENT, -EINVAL, "spawn: no worker_id output");
+    int rc;
+    *resp = NULL;
     if (!sbxc_module_id_ok(module_id))
         return sbxc_fail(err, SBX_ERROR_INVALID_ARGUMENT, -EINVAL,
                          "spawn: a module id is 64 lowercase hex digits");
@@ -106,6 +104,8 @@ int sbx_spawn(struct sbx_client *c, const char *module_id, const struct sbx_spaw
     sp.keep_alive = o->keep_alive;
     sp.has_detach = o->detach;
     sp.detach = o->detach;
+    sp.has_reply_with_outcome = reply_with_outcome;
+    sp.reply_with_outcome = reply_with_outcome;
 
     /* Each stream given travels as an fd; the message names it by index. */
     const int want[3] = {o->stdin_fd, o->stdout_fd, o->stderr_fd};
@@ -178,12 +178,35 @@ int sbx_spawn(struct sbx_client *c, const char *module_id, const struct sbx_spaw
     sp.args = ptrs;
     sp.n_args = o->nargs;
 
+    rc = sbxc_roundtrip(c, &req, fds, nfds,
+                        reply_with_outcome ? SBX__RESPONSE__BODY_OUTCOME
+                                           : SBX__RESPONSE__BODY_SPAWNED,
+                        timeout_ms, reply_with_outcome ? "run" : "spawn", resp, err);
+out:
+    free(vals);
+    free(ptrs);
+    return rc;
+}
+
+int sbx_spawn(struct sbx_client *c, const char *module_id, const struct sbx_spawn_options *opts,
+              uint64_t *worker_id, int *pid, struct sbx_client_error *err)
+{
+    static const struct sbx_spawn_options defaults = SBX_SPAWN_OPTIONS_INIT;
+    if (worker_id) *worker_id = 0;
+    if (pid) *pid = 0;
+    int rc = sbxc_check_usable(c, err);
+    if (rc) return rc;
+    const struct sbx_spawn_options *o = opts ? opts : &defaults;
+    if (!worker_id)
+        return sbxc_fail(err, SBX_ERROR_INVALID_ARGUMENT, -EINVAL, "spawn: no worker_id output");
     Sbx__Response *r;
-    rc = sbxc_roundtrip(c, &req, fds, nfds, SBX__RESPONSE__BODY_SPAWNED, c->request_timeout_ms,
-                        "spawn", &r, err);
-    if (rc) goto out;
+    rc = spawn_request(c, module_id, o, false, c->request_timeout_ms, &r, err);
+    if (rc) return rc;
     if (r->body_case == SBX__RESPONSE__BODY_ERROR) {
         rc = sbxc_server_error(r->error, "spawn", err);
+    } else if (r->body_case != SBX__RESPONSE__BODY_SPAWNED) {
+        rc = sbxc_broken(c, err, SBX_ERROR_PROTOCOL, -EPROTO,
+                         "spawn: the server answered with an outcome");
     } else {
         uint64_t wid = r->spawned->worker_id;
         if (sbxc_find_worker(c, wid))
@@ -199,10 +222,36 @@ int sbx_spawn(struct sbx_client *c, const char *module_id, const struct sbx_spaw
         }
     }
     sbx_ipc_free(&r->base);
-out:
-    free(vals);
-    free(ptrs);
     if (!rc) sbxc_ok(err);
+    return rc;
+}
+
+int sbx_run(struct sbx_client *c, const char *module_id, const struct sbx_spawn_options *opts,
+            struct sbx_outcome *out, struct sbx_client_error *err)
+{
+    static const struct sbx_spawn_options defaults = SBX_SPAWN_OPTIONS_INIT;
+    int rc = sbxc_check_usable(c, err);
+    if (rc) return rc;
+    if (!out) return sbxc_fail(err, SBX_ERROR_INVALID_ARGUMENT, -EINVAL, "run: no output");
+    memset(out, 0, sizeof(*out));
+    const struct sbx_spawn_options *o = opts ? opts : &defaults;
+    if (o->keep_alive || o->detach)
+        return sbxc_fail(err, SBX_ERROR_INVALID_ARGUMENT, -EINVAL,
+                         "run: not with keep_alive or detach (use sbx_spawn)");
+    Sbx__Response *r;
+    /* The server ends the run (its timeout); until then, no local limit. */
+    rc = spawn_request(c, module_id, o, true, -1, &r, err);
+    if (rc) return rc;
+    if (r->body_case == SBX__RESPONSE__BODY_ERROR) {
+        rc = sbxc_server_error(r->error, "run", err);
+    } else if (r->body_case != SBX__RESPONSE__BODY_OUTCOME) {
+        rc = sbxc_broken(c, err, SBX_ERROR_PROTOCOL, -EPROTO,
+                         "run: the server answered with Spawned");
+    } else {
+        sbxc_outcome_from_proto(r->outcome, out);
+        sbxc_ok(err);
+    }
+    sbx_ipc_free(&r->base);
     return rc;
 }
 

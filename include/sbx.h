@@ -396,6 +396,15 @@ struct sbx_outcome {
 int sbx_wait(struct sbx_client *c, uint64_t worker_id, int timeout_ms, struct sbx_outcome *out,
              struct sbx_client_error *err);
 
+/* Spawns a worker and waits for its outcome in one request
+ * (Spawn.reply_with_outcome): the server answers with the Outcome alone,
+ * which saves a message and a wake-up over sbx_spawn + sbx_wait. Waits as
+ * long as the run takes (bound it with opts->timeout_ms, which the server
+ * enforces). Not with keep_alive or detach (-EINVAL). Errors: those of
+ * sbx_spawn. */
+int sbx_run(struct sbx_client *c, const char *module_id, const struct sbx_spawn_options *opts,
+            struct sbx_outcome *out, struct sbx_client_error *err);
+
 /* Kills the worker (SIGKILL). Returns when the server has acknowledged;
  * the outcome (SBX_OUTCOME_KILLED, by_request) follows through sbx_wait.
  * -ESRCH if there is no such worker. */

@@ -50,6 +50,8 @@ static int v_spawn(struct vctx *v, const Sbx__Spawn *m)
     if (!rc) rc = v_values(v, m->n_args, m->args, "spawn.args");
     if (!rc)
         rc = v_socket_fds(v, m->n_socket_fd_index, m->socket_fd_index, "spawn.socket_fd_index");
+    if (!rc && m->reply_with_outcome && ((m->has_keep_alive && m->keep_alive) || m->detach))
+        rc = BAD("spawn.reply_with_outcome: not with keep_alive or detach");
     return rc;
 }
 

@@ -208,19 +208,19 @@ static int cmd_run(struct sbx_client *c, int argc, char **argv, bool detached)
     /* A detached worker outlives this command: holding its stdio (often a
      * pipe to a script) would keep that open, so it gets /dev/null. */
     if (!detached) opts.stdin_fd = 0, opts.stdout_fd = 1, opts.stderr_fd = 2;
-    uint64_t worker;
-    int pid;
-    if (sbx_spawn(c, id, &opts, &worker, &pid, &err)) {
-        status = fail(file, &err);
-        goto out;
-    }
     if (detached) {
+        uint64_t worker;
+        int pid;
+        if (sbx_spawn(c, id, &opts, &worker, &pid, &err)) {
+            status = fail(file, &err);
+            goto out;
+        }
         printf("%" PRIu64 "\n", worker);
         status = CLI_OK;
         goto out;
     }
-    struct sbx_outcome o;
-    if (sbx_wait(c, worker, -1, &o, &err)) {
+    struct sbx_outcome o; /* one request: spawn, and the outcome as its answer */
+    if (sbx_run(c, id, &opts, &o, &err)) {
         status = fail(file, &err);
         goto out;
     }

@@ -75,6 +75,7 @@ struct worker {
     int timer;          /* timeout timerfd, or -1 */
     struct conn *owner; /* NULL once detached or disconnected */
     bool detach;
+    bool reply_with_outcome; /* Spawn.reply_with_outcome: no Spawned */
     uint64_t spawn_request; /* the Spawn awaiting WorkerStarted */
     bool timed_out, killed_by_request;
     uint64_t started_us;

@@ -347,6 +347,10 @@ static void adopt(struct daemon *d, struct conn *c, uint64_t id, const struct sp
     w->owner = c;
     w->detach = p->sp->has_detach && p->sp->detach;
     w->spawn_request = id;
+    /* Answered like a Wait of the spawning connection: the Outcome is the
+     * Spawn's response. */
+    w->reply_with_outcome = p->sp->reply_with_outcome;
+    if (w->reply_with_outcome) w->waiter = c, w->wait_request = id;
     w->module = p->m;
     w->type = p->type;
     w->uid = c->uid;

@@ -265,7 +265,7 @@ static void finish(struct daemon *d, struct worker *w)
 
 void worker_send_spawned(struct daemon *d, struct worker *w)
 {
-    if (w->owner) {
+    if (w->owner && !w->reply_with_outcome) {
         Sbx__Response r;
         Sbx__Spawned sp;
         sbx__response__init(&r);

@@ -101,6 +101,7 @@ struct samples {
     int n;
     uint64_t busy_ns; /* sum of the blocks' wall time */
     uint64_t client_cpu_ns, daemon_cpu_ns, zygote_cpu_ns, workers_cpu_ns; /* over the blocks */
+    bool one_message; /* Spawn.reply_with_outcome: the outcome is the only answer */
 };
 
 /* CPU time (user+sys, ns) of a process, from /proc/PID/stat, and of its
@@ -145,6 +146,7 @@ static void samples_init(struct samples *s, int cap)
     s->worker_cpu = calloc((size_t)cap, sizeof(uint64_t));
     s->n = 0, s->busy_ns = 0;
     s->client_cpu_ns = s->daemon_cpu_ns = s->zygote_cpu_ns = s->workers_cpu_ns = 0;
+    s->one_message = false;
 }
 
 /* One spawn of the empty export, to its outcome. */
@@ -155,10 +157,24 @@ static int sbx_spawn_one(struct conn *c, const char *module_id, struct samples *
     sbx__request__init(&req);
     sbx__spawn__init(&sp);
     sp.module_id = (char *)module_id, sp.export_name = "nop";
+    sp.has_reply_with_outcome = s->one_message, sp.reply_with_outcome = s->one_message;
     req.body_case = SBX__REQUEST__BODY_SPAWN, req.spawn = &sp;
     uint64_t t0 = bench_now_ns();
     Sbx__Response *r = call(c, &req);
     uint64_t t1 = bench_now_ns();
+    if (s->one_message) {
+        if (!r || r->body_case != SBX__RESPONSE__BODY_OUTCOME ||
+            r->outcome->kind_case != SBX__OUTCOME__KIND_EXITED) {
+            fprintf(stderr, "bench_spawn: no exited outcome as the spawn's answer\n");
+            return -1;
+        }
+        const Sbx__Usage *u = r->outcome->usage;
+        s->spawned[slot] = s->outcome[slot] = t1 - t0;
+        s->worker_wall[slot] = u && u->has_wall_us ? u->wall_us * 1000 : 0;
+        s->worker_cpu[slot] = u ? (u->user_us + u->sys_us) * 1000 : 0;
+        sbx_ipc_free(&r->base);
+        return 0;
+    }
     if (!r || r->body_case != SBX__RESPONSE__BODY_SPAWNED) {
         fprintf(stderr, "bench_spawn: spawn failed (%s)\n",
                 r && r->body_case == SBX__RESPONSE__BODY_ERROR && r->error->message
@@ -300,7 +316,7 @@ static void row(const char *name, struct samples *s, const struct samples *peer,
 {
     double p50o = pct(s->outcome, s->n, 50), p99o = pct(s->outcome, s->n, 99);
     printf("%-30s %6d ", name, s->n);
-    if (sbx)
+    if (sbx && !s->one_message)
         printf("%9.1f %9.1f ", pct(s->spawned, s->n, 50), pct(s->spawned, s->n, 99));
     else
         printf("%9s %9s ", "-", "-");
@@ -422,11 +438,13 @@ int main(int argc, char **argv)
     char load0[128], load1[128];
     bench_loadavg(load0, sizeof load0);
     /* Warm-up: page in the daemon, zygote and the native binary. */
-    struct samples warm, s1, n1, s2, n2, sp, np;
+    struct samples warm, s1, n1, s2, n2, sp, np, so, spo;
     int paced = n / 4; /* the paced rows take PACE_US per spawn: fewer */
     samples_init(&warm, 200);
     samples_init(&s1, n), samples_init(&n1, n), samples_init(&s2, n), samples_init(&n2, n);
     samples_init(&sp, paced), samples_init(&np, paced);
+    samples_init(&so, n), samples_init(&spo, paced);
+    so.one_message = spo.one_message = true;
     if (block(1, conns, id, &warm, 100) || block(1, NULL, NULL, &warm, 100)) goto fail;
 
     for (int b = 0; b < blocks; b++) {
@@ -434,7 +452,9 @@ int main(int argc, char **argv)
         if (block(1, &conns[0], id, &s1, count) || block(1, NULL, NULL, &n1, count) ||
             block(2, &conns[1], id, &s2, count) || block(2, NULL, NULL, &n2, count) ||
             paced_block(&conns[0], id, &sp, paced / blocks + (b < paced % blocks)) ||
-            paced_block(NULL, NULL, &np, paced / blocks + (b < paced % blocks)))
+            paced_block(NULL, NULL, &np, paced / blocks + (b < paced % blocks)) ||
+            block(1, &conns[0], id, &so, count) ||
+            paced_block(&conns[0], id, &spo, paced / blocks + (b < paced % blocks)))
             goto fail;
     }
     bench_loadavg(load1, sizeof load1);
@@ -454,6 +474,9 @@ int main(int argc, char **argv)
            PACE_US);
     row("native fork+exec, paced", &np, NULL, false);
     row("sbx serve, 1 client, paced", &sp, &np, true);
+    printf("one message: Spawn.reply_with_outcome, the outcome is the spawn's only answer\n");
+    row("sbx serve, 1 client, one msg", &so, &n1, true);
+    row("sbx serve, paced, one msg", &spo, &np, true);
     printf("\nsbx cost split (us): req->Spawned = request, zygote fork, WorkerStarted, reply;\n"
            "Spawned->Outcome = worker confines itself, runs, reports (the outcome goes out then);\n"
            "worker life = supervisor-measured WorkerStarted -> report; worker CPU = its user+sys "
@@ -471,17 +494,22 @@ int main(int argc, char **argv)
     cpu_row("sbx serve, 1 client", &s1);
     cpu_row("sbx serve, 2 clients", &s2);
 
-    double best50 = pct(s1.outcome, s1.n, 50), paced50 = pct(sp.outcome, sp.n, 50);
+    double b2b = pct(s1.outcome, s1.n, 50), b2b1 = pct(so.outcome, so.n, 50);
+    double best50 = b2b1 < b2b ? b2b1 : b2b;
+    double pc = pct(sp.outcome, sp.n, 50), pc1 = pct(spo.outcome, spo.n, 50);
+    double paced50 = pc1 < pc ? pc1 : pc;
     double best_rate = rate(&s1) > rate(&s2) ? rate(&s1) : rate(&s2);
-    printf("\ntarget p50 request->Outcome < %.0f us, back to back: %.1f us (1 client) -> %s (%.2fx "
-           "the target)\n",
+    if (rate(&so) > best_rate) best_rate = rate(&so);
+    printf("\ntarget p50 request->Outcome < %.0f us, back to back: %.1f us (1 client, best of "
+           "the two forms) -> %s (%.2fx the target)\n",
            TARGET_P50_US, best50, best50 < TARGET_P50_US ? "MET" : "NOT MET",
            best50 / TARGET_P50_US);
-    printf("target p50 request->Outcome < %.0f us, paced (below saturation): %.1f us -> %s "
+    printf("target p50 request->Outcome < %.0f us, paced (below saturation, best of the two "
+           "forms): %.1f us -> %s "
            "(%.2fx the target)\n",
            TARGET_P50_US, paced50, paced50 < TARGET_P50_US ? "MET" : "NOT MET",
            paced50 / TARGET_P50_US);
-    printf("target > %.0f spawns/s: %.0f /s (best of 1 and 2 clients) -> %s (%.2fx the target)\n",
+    printf("target > %.0f spawns/s: %.0f /s (best of every row) -> %s (%.2fx the target)\n",
            TARGET_PER_S, best_rate, best_rate > TARGET_PER_S ? "MET" : "NOT MET",
            best_rate / TARGET_PER_S);
     status_line(&conns[0]);

@@ -102,6 +102,44 @@ Test(daemon, load_spawn_results_trap_timeout)
     cr_assert_eq(count_fds(), before);
 }
 
+/* sbx_run: one request, the outcome as its only answer (exits, traps and
+ * timeouts alike), and nothing pushed afterwards. */
+Test(daemon, run_in_one_request)
+{
+    struct sbx_client *c = connect_or_fail();
+    char id[SBX_MODULE_ID_SIZE];
+    struct sbx_client_error err;
+    cr_assert_eq(sbx_load(c, module, sizeof(module), NULL, id, NULL, &err), 0, "%s", err.message);
+    struct sbx_value add_args[2] = {{.type = SBX_VALUE_I32, .u.i32 = 40},
+                                    {.type = SBX_VALUE_I32, .u.i32 = 2}};
+    struct sbx_spawn_options o = SBX_SPAWN_OPTIONS_INIT;
+    o.export_name = "add", o.args = add_args, o.nargs = 2;
+    struct sbx_outcome out;
+    for (int i = 0; i < 5; i++) { /* cold, then warm workers */
+        cr_assert_eq(sbx_run(c, id, &o, &out, &err), 0, "%s", err.message);
+        cr_assert_eq(out.kind, SBX_OUTCOME_EXITED, "%s", sbx_outcome_kind_name(out.kind));
+        cr_assert_gt(out.worker_id, 0);
+        cr_assert_eq(out.nresults, 1);
+        cr_assert_eq(out.results[0].u.i32, 42);
+    }
+    struct sbx_value div_args[2] = {{.type = SBX_VALUE_I32, .u.i32 = 1},
+                                    {.type = SBX_VALUE_I32, .u.i32 = 0}};
+    o.export_name = "div", o.args = div_args;
+    cr_assert_eq(sbx_run(c, id, &o, &out, &err), 0, "%s", err.message);
+    cr_assert_eq(out.kind, SBX_OUTCOME_TRAPPED);
+    cr_assert_eq(out.trap.kind, SBX_TRAP_KIND_INT_DIV_ZERO);
+    o.export_name = "spin", o.args = NULL, o.nargs = 0, o.timeout_ms = 50;
+    cr_assert_eq(sbx_run(c, id, &o, &out, &err), 0, "%s", err.message);
+    cr_assert_eq(out.kind, SBX_OUTCOME_TIMEOUT, "%s", sbx_outcome_kind_name(out.kind));
+    /* Each outcome came once, as the answer: none is left to collect. */
+    cr_assert_eq(sbx_wait(c, SBX_ANY_WORKER, 200, &out, &err), -ECHILD, "%s", err.message);
+    o.keep_alive = true;
+    cr_assert_eq(sbx_run(c, id, &o, &out, &err), -EINVAL);
+    o.keep_alive = false, o.detach = true;
+    cr_assert_eq(sbx_run(c, id, &o, &out, &err), -EINVAL);
+    sbx_disconnect(c);
+}
+
 Test(daemon, kill)
 {
     struct sbx_client *c = connect_or_fail();

@@ -184,6 +184,17 @@ static void b_wait_no_worker(struct fixture *f)
     f->nfds = 0;
 }
 
+static void b_reply_with_outcome_keep_alive(struct fixture *f)
+{
+    f->spawn->has_reply_with_outcome = f->spawn->reply_with_outcome = 1;
+    f->spawn->has_keep_alive = f->spawn->keep_alive = 1;
+}
+static void b_reply_with_outcome_detach(struct fixture *f)
+{
+    f->spawn->has_reply_with_outcome = f->spawn->reply_with_outcome = 1;
+    f->spawn->has_detach = f->spawn->detach = 1;
+}
+
 #define BADREQ SBX__ERROR_CODE__BAD_REQUEST
 #define LIMIT  SBX__ERROR_CODE__LIMIT
 
@@ -217,6 +228,9 @@ static const struct row rows[] = {
     {"module name long", b_load_name_long, LIMIT, "load_module.name"},
     {"hello without version", b_hello_no_version, BADREQ, "hello.protocol_version"},
     {"wait without worker", b_wait_no_worker, BADREQ, "wait.worker_id"},
+    {"outcome reply, kept alive", b_reply_with_outcome_keep_alive, BADREQ,
+     "spawn.reply_with_outcome"},
+    {"outcome reply, detached", b_reply_with_outcome_detach, BADREQ, "spawn.reply_with_outcome"},
 };
 
 static void setup(struct fixture *f)
