@@ -241,18 +241,23 @@ static void worker_reported(struct daemon *d, struct worker *w)
     drop_module_ref(d, (struct module *)w->module);
 }
 
-/* The exit of a worker whose outcome went out from its report. */
-static void reported_worker_gone(struct daemon *d, struct worker *w)
+/* A worker whose process is gone with nothing left to decide: a warm one
+ * (nobody's) or one whose outcome went out at its report. Forgets it and
+ * says so. */
+static bool forget_if_decided(struct daemon *d, struct worker *w)
 {
-    forget(d, w);
+    if (w->warm)
+        warm_forget(d, w);
+    else if (w->state == W_REPORTED)
+        forget(d, w);
+    else
+        return false;
+    return true;
 }
 
 static void finish(struct daemon *d, struct worker *w)
 {
-    if (w->state == W_REPORTED) {
-        reported_worker_gone(d, w);
-        return;
-    }
+    if (forget_if_decided(d, w)) return;
     worker_call_abandoned(d, w, "ended");
     if (w->state != W_DONE) d->live_workers--;
     w->state = W_DONE;
@@ -358,15 +363,7 @@ void worker_channel_event(struct daemon *d, struct worker *w)
 void worker_exited(struct daemon *d, const Sbx__WorkerExited *e)
 {
     struct worker *w = find_worker(d, e->worker_id);
-    if (!w || w->pid != e->pid) return;
-    if (w->warm) {
-        warm_forget(d, w);
-        return;
-    }
-    if (w->state == W_REPORTED) {
-        reported_worker_gone(d, w);
-        return;
-    }
+    if (!w || w->pid != e->pid || forget_if_decided(d, w)) return;
     w->wait_status = e->wait_status;
     if (e->usage) {
         w->usage.has_user_us = 1, w->usage.user_us = e->usage->user_us;
@@ -480,15 +477,7 @@ void workers_zygote_died(struct daemon *d, uint64_t gen)
      * or the current one's) live on. */
     for (struct worker *w = d->workers, *next; w; w = next) {
         next = w->next;
-        if (w->state == W_DONE || w->zygote_gen != gen) continue;
-        if (w->warm) {
-            warm_forget(d, w);
-            continue;
-        }
-        if (w->state == W_REPORTED) {
-            reported_worker_gone(d, w);
-            continue;
-        }
+        if (w->state == W_DONE || w->zygote_gen != gen || forget_if_decided(d, w)) continue;
         if (w->state == W_STARTING) {
             worker_spawn_failed(d, w, "the zygote died; try again");
             continue;

@@ -275,17 +275,25 @@ static int add_preopens(struct sbx_wasi *w, const struct sbx_wasi_config *cfg,
     return 0;
 }
 
+/* Socket i at its guest fd, after the preopens: a duplicate of fd, or fd
+ * itself (adopt). */
+static int add_socket(struct sbx_wasi *w, size_t i, int fd, bool adopt, struct sbx_error *err)
+{
+    struct wasi_fd *f = NULL;
+    uint32_t guest = 3 + w->npreopens + (uint32_t)i;
+    if (adopt ? place_host_fd(w, guest, fd, WASI_RIGHTS_SOCKET, &f, err, "socket")
+              : add_host_fd(w, guest, fd, WASI_RIGHTS_SOCKET, &f, err, "socket"))
+        return -1;
+    if (f->filetype != SBX_WASI_FILETYPE_SOCKET_STREAM &&
+        f->filetype != SBX_WASI_FILETYPE_SOCKET_DGRAM)
+        return sbx_fail(err, 0, "socket fd %d is not a socket", fd);
+    return 0;
+}
+
 static int add_sockets(struct sbx_wasi *w, const struct sbx_wasi_config *cfg, struct sbx_error *err)
 {
-    for (size_t i = 0; i < cfg->nsockets; i++) {
-        struct wasi_fd *f = NULL;
-        uint32_t guest = 3 + w->npreopens + (uint32_t)i;
-        if (add_host_fd(w, guest, cfg->socket_fds[i], WASI_RIGHTS_SOCKET, &f, err, "socket"))
-            return -1;
-        if (f->filetype != SBX_WASI_FILETYPE_SOCKET_STREAM &&
-            f->filetype != SBX_WASI_FILETYPE_SOCKET_DGRAM)
-            return sbx_fail(err, 0, "socket fd %d is not a socket", cfg->socket_fds[i]);
-    }
+    for (size_t i = 0; i < cfg->nsockets; i++)
+        if (add_socket(w, i, cfg->socket_fds[i], false, err)) return -1;
     return 0;
 }
 
@@ -330,15 +338,8 @@ int sbx_wasi_begin(struct sbx_wasi *w, const struct sbx_wasi_late *late, struct 
         if (late->stdio[i] >= 0 &&
             place_host_fd(w, i, late->stdio[i], SBX_WASI_RIGHTS_ALL, NULL, err, "stdio"))
             return -1;
-    for (size_t i = 0; i < late->nsockets; i++) {
-        struct wasi_fd *f = NULL;
-        uint32_t guest = 3 + w->npreopens + (uint32_t)i;
-        if (place_host_fd(w, guest, late->socket_fds[i], WASI_RIGHTS_SOCKET, &f, err, "socket"))
-            return -1;
-        if (f->filetype != SBX_WASI_FILETYPE_SOCKET_STREAM &&
-            f->filetype != SBX_WASI_FILETYPE_SOCKET_DGRAM)
-            return sbx_fail(err, 0, "socket fd %d is not a socket", late->socket_fds[i]);
-    }
+    for (size_t i = 0; i < late->nsockets; i++)
+        if (add_socket(w, i, late->socket_fds[i], true, err)) return -1;
     strings_free(&w->args);
     strings_free(&w->env);
     memset(&w->args, 0, sizeof w->args);

@@ -358,7 +358,8 @@ static void cpu_row(const char *name, const struct samples *s)
            sysconf(_SC_NPROCESSORS_ONLN) * 1e6 / total);
 }
 
-static pid_t query_zygote_pid(struct conn *c)
+/* The daemon's status, or NULL. */
+static Sbx__Response *status(struct conn *c)
 {
     Sbx__Request req;
     Sbx__Status st;
@@ -366,22 +367,27 @@ static pid_t query_zygote_pid(struct conn *c)
     sbx__status__init(&st);
     req.body_case = SBX__REQUEST__BODY_STATUS, req.status = &st;
     Sbx__Response *r = call(c, &req);
-    pid_t pid = 0;
-    if (r && r->body_case == SBX__RESPONSE__BODY_STATUS && r->status->has_zygote_pid)
-        pid = r->status->zygote_pid;
+    if (r && r->body_case == SBX__RESPONSE__BODY_STATUS) return r;
+    if (r) sbx_ipc_free(&r->base);
+    return NULL;
+}
+
+static pid_t query_zygote_pid(struct conn *c)
+{
+    Sbx__Response *r = status(c);
+    pid_t pid = r && r->status->has_zygote_pid ? r->status->zygote_pid : 0;
     if (r) sbx_ipc_free(&r->base);
     return pid;
 }
 
 static void status_line(struct conn *c)
 {
-    Sbx__Request req;
-    Sbx__Status st;
-    sbx__request__init(&req);
-    sbx__status__init(&st);
-    req.body_case = SBX__REQUEST__BODY_STATUS, req.status = &st;
-    Sbx__Response *r = call(c, &req);
-    if (!r || r->body_case != SBX__RESPONSE__BODY_STATUS || !r->status->counters) return;
+    Sbx__Response *r = status(c);
+    if (!r) return;
+    if (!r->status->counters) {
+        sbx_ipc_free(&r->base);
+        return;
+    }
     const Sbx__Counters *k = r->status->counters;
     printf("daemon counters: spawns %llu, exited %llu, zygote rotations %llu, restarts %llu, "
            "refused busy %llu\n",
