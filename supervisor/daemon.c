@@ -124,6 +124,14 @@ void drop_module_ref(struct daemon *d, struct module *m)
     if (m->refs && --m->refs == 0) unload_module(d, m);
 }
 
+void load_failed(struct daemon *d, const struct ctl_pending *p)
+{
+    /* Without this, the connection's list would name the module still, and
+     * its hang-up would drop a reference someone else took since. */
+    if (p->conn && p->conn_ref) conn_drop_ref(p->conn, p->module->id);
+    drop_module_ref(d, p->module);
+}
+
 /* Sends a control request; `p` (if any) is recorded to match the reply. */
 int ctl_send(struct daemon *d, Sbx__ControlRequest *req, const int *fds, size_t nfds,
              struct ctl_pending *p)
@@ -176,7 +184,7 @@ void ctl_forget_zygote(struct daemon *d, uint64_t gen)
         if (p.conn && !p.worker) {
             send_error(d, p.conn, p.request_id, SBX__ERROR_CODE__INTERNAL,
                        "the zygote died during the load; try again");
-            drop_module_ref(d, p.module);
+            load_failed(d, &p);
         }
     }
     d->npending = k;
@@ -213,7 +221,7 @@ void ctl_reply(struct daemon *d, Sbx__ControlReply *rep, int *fds, size_t nfds)
                    rep->body_case == SBX__CONTROL_REPLY__BODY_ERROR && rep->error->message
                        ? rep->error->message
                        : "the zygote refused the module");
-        drop_module_ref(d, p.module);
+        load_failed(d, &p);
     }
 }
 

@@ -76,7 +76,7 @@ struct worker {
     struct conn *owner; /* NULL once detached or disconnected */
     bool detach;
     bool reply_with_outcome; /* Spawn.reply_with_outcome: no Spawned */
-    uint64_t spawn_request; /* the Spawn awaiting WorkerStarted */
+    uint64_t spawn_request;  /* the Spawn awaiting WorkerStarted */
     bool timed_out, killed_by_request;
     uint64_t started_us;
     Sbx__FromWorker *report; /* the worker's report, if any */
@@ -147,6 +147,7 @@ struct daemon {
         struct module *module; /* the module being loaded */
         struct worker *worker; /* for a fork */
         bool already_loaded;
+        bool conn_ref;       /* the load added a reference of `conn` to undo if it fails */
         uint64_t zygote_gen; /* the zygote it was sent to */
     } * pending;
     size_t npending, pending_cap;
@@ -191,6 +192,12 @@ void ctl_reply(struct daemon *d, Sbx__ControlReply *rep, int *fds, size_t nfds);
  * in flight fail (spawns were failed by workers_zygote_died). */
 void ctl_forget_zygote(struct daemon *d, uint64_t gen);
 struct module *find_module(struct daemon *d, const char *id);
+/* Removes one of c's references to module `mid` from its list (the caller
+ * drops the module's count); false if it held none. */
+bool conn_drop_ref(struct conn *c, const char *mid);
+/* A load that will not complete (refused, or its zygote died): its
+ * references, the connection's and the module's, are undone. */
+void load_failed(struct daemon *d, const struct ctl_pending *p);
 void drop_module_ref(struct daemon *d, struct module *m);
 
 /* Workers (daemon_workers.c). */

@@ -283,25 +283,32 @@ static void handle_load(struct daemon *d, struct conn *c, uint64_t id, const Sbx
     Sbx__LoadIntoZygote load;
     Sbx__MemfdRef ref;
     sbx_ctl_load_init(&req, &load, &ref, m->id, len);
-    struct ctl_pending p = {.conn = c, .request_id = id, .module = m};
+    struct ctl_pending p = {.conn = c, .request_id = id, .module = m, .conn_ref = !lm->detach};
     if (ctl_send(d, &req, &memfd, 1, &p)) {
         send_error(d, c, id, SBX__ERROR_CODE__INTERNAL, "cannot reach the zygote");
-        drop_module_ref(d, m);
+        load_failed(d, &p);
     }
     close(memfd);
 }
 
-static void handle_unload(struct daemon *d, struct conn *c, uint64_t id, const char *mid)
+bool conn_drop_ref(struct conn *c, const char *mid)
 {
     for (size_t i = 0; i < c->nrefs; i++)
         if (!strcmp(c->refs[i], mid)) {
-            c->refs[i][0] = 0;
-            memcpy(c->refs[i], c->refs[--c->nrefs], 65);
-            struct module *m = find_module(d, mid);
-            if (m) drop_module_ref(d, m);
-            send_ack(d, c, id);
-            return;
+            memmove(c->refs[i], c->refs[--c->nrefs], 65);
+            return true;
         }
+    return false;
+}
+
+static void handle_unload(struct daemon *d, struct conn *c, uint64_t id, const char *mid)
+{
+    if (conn_drop_ref(c, mid)) {
+        struct module *m = find_module(d, mid);
+        if (m) drop_module_ref(d, m);
+        send_ack(d, c, id);
+        return;
+    }
     send_error(d, c, id, SBX__ERROR_CODE__UNKNOWN_MODULE,
                "this connection holds no reference to module %s", mid);
 }

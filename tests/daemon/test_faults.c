@@ -153,15 +153,18 @@ Test(faults, zygote_killed_mid_load)
         sbx_ipc_free(&r->base);
         zpid = new_zygote(zpid);
         if (!id[0]) {
-            /* A failed load holds no reference: a fresh connection loads it. */
-            close(fd);
-            fd = hd_connect(&D);
-            rid = send_load_memfd(fd, m, len);
-            r = hd_recv(fd, 60000);
+            /* A failed load holds no reference: another connection loads
+             * it, and the first one hanging up does not take it away. */
+            int fd2 = hd_connect(&D);
+            rid = send_load_memfd(fd2, m, len);
+            r = hd_recv(fd2, 60000);
             cr_assert_eq(r->id, rid);
             cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_MODULE_LOADED, "%s", err_text(r));
             snprintf(id, sizeof id, "%s", r->module_loaded->module_id);
             sbx_ipc_free(&r->base);
+            close(fd);
+            fd = fd2;
+            hd_sleep_ms(100); /* the daemon sees the hang-up before the spawn */
         }
         hd_spawn(fd, id, "f", NULL, 0, 0, NULL);
         r = hd_outcome_event(fd);
