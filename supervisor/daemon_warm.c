@@ -99,6 +99,40 @@ static void fork_warm(struct daemon *d, struct module *m, const Sbx__Policy *pol
     if (rc) warm_forget(d, w);
 }
 
+/* Ends a warm worker: one that has started is killed, one still starting
+ * is killed when WorkerStarted comes. Either record goes when the exit is
+ * reported, never here: callers walk the worker list, and the record of
+ * the next worker must stay valid under them. */
+static void dismiss(struct daemon *d, struct worker *w)
+{
+    (void)d;
+    w->dismissed = true;
+    if (w->state != W_STARTING && w->pidfd >= 0)
+        syscall(SYS_pidfd_send_signal, w->pidfd, SIGKILL, NULL, 0);
+}
+
+/* Warm workers not dismissed (starting or waiting), of every pair. */
+static uint32_t active_warm(const struct daemon *d)
+{
+    uint32_t n = 0;
+    for (const struct worker *w = d->workers; w; w = w->next)
+        n += w->warm && !w->dismissed;
+    return n;
+}
+
+/* At the cap, the pair spawned now takes the place of the warm worker that
+ * has waited longest for another pair: the pool follows the demand. */
+static bool evict_one(struct daemon *d, const struct module *m, const uint8_t *key, size_t len)
+{
+    struct worker *oldest = NULL;
+    for (struct worker *w = d->workers; w; w = w->next)
+        if (w->warm && !w->dismissed && w->state == W_RUNNING && !same_key(w, m, key, len) &&
+            (!oldest || w->started_us < oldest->started_us))
+            oldest = w;
+    if (oldest) dismiss(d, oldest);
+    return oldest != NULL;
+}
+
 void warm_refill(struct daemon *d, struct module *m, const Sbx__Policy *policy, const uint8_t *key,
                  size_t len)
 {
@@ -106,7 +140,13 @@ void warm_refill(struct daemon *d, struct module *m, const Sbx__Policy *policy, 
     uint32_t have = 0;
     for (struct worker *w = d->workers; w; w = w->next)
         if (same_key(w, m, key, len)) have++;
-    while (have < d->cfg->warm && d->live_workers + d->warm_workers < d->cfg->max_workers) {
+    while (have < d->cfg->warm) {
+        /* Live and warm workers within --max-workers (dismissed ones are on
+         * their way out and not counted); at the cap, only in place of
+         * another pair's. */
+        if (d->live_workers + active_warm(d) >= d->cfg->max_workers &&
+            (d->live_workers >= d->cfg->max_workers || !evict_one(d, m, key, len)))
+            break;
         fork_warm(d, m, policy, key, len);
         have++;
     }
@@ -133,18 +173,6 @@ void warm_forget(struct daemon *d, struct worker *w)
     if (w->warm) d->warm_workers--;
     w->warm = false;
     worker_forget(d, w);
-}
-
-/* Ends a warm worker: one that has started is killed, one still starting
- * is killed when WorkerStarted comes. Either record goes when the exit is
- * reported, never here: callers walk the worker list, and the record of
- * the next worker must stay valid under them. */
-static void dismiss(struct daemon *d, struct worker *w)
-{
-    (void)d;
-    w->dismissed = true;
-    if (w->state != W_STARTING && w->pidfd >= 0)
-        syscall(SYS_pidfd_send_signal, w->pidfd, SIGKILL, NULL, 0);
 }
 
 void warm_dismiss(struct daemon *d, const struct module *m, bool all_gens, uint64_t gen)

@@ -200,6 +200,38 @@ Test(warm, a_replaced_zygote_takes_them_along)
         run_get(fd, id, 0x54, NULL); /* warm or cold, each spawn still works */
 }
 
+/* Within --max-workers, the pair spawned last takes the place of the warm
+ * worker that waited longest for another. */
+Test(warm, the_pool_follows_the_demand)
+{
+    hd_start(&D, NULL, (const char *const[]){"--max-workers", "3", NULL});
+    int fd = hd_connect(&D);
+    char a[65], b[65];
+    size_t len;
+    uint8_t *bytes = hd_module(0x56, 0, &len);
+    hd_load(fd, bytes, len, a);
+    free(bytes);
+    bytes = hd_module(0x57, 0, &len);
+    hd_load(fd, bytes, len, b);
+    free(bytes);
+    run_get(fd, a, 0x56, NULL);
+    run_get(fd, a, 0x56, NULL);
+    await_warm(fd, 2); /* both for a */
+    run_get(fd, b, 0x57, NULL);
+    run_get(fd, b, 0x57, NULL);
+    /* b gets two: one in the free place, one in place of a's oldest. */
+    struct hd_status st = await_warm(fd, 3);
+    uint64_t warm0 = st.warm_spawns;
+    /* Two of b at once find two warm workers; a still finds its other one. */
+    run_get(fd, b, 0x57, NULL);
+    run_get(fd, b, 0x57, NULL);
+    run_get(fd, a, 0x56, NULL);
+    hd_status(fd, &st);
+    cr_assert_eq(st.warm_spawns - warm0, 3, "b, b and a ran on warm workers: %llu of 3",
+                 (unsigned long long)(st.warm_spawns - warm0));
+    cr_assert_leq(st.warm_workers + st.live_workers, 3);
+}
+
 Test(warm, none_with_warm_0)
 {
     hd_start(&D, NULL, (const char *const[]){"--warm", "0", NULL});
