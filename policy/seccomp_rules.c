@@ -100,11 +100,6 @@ static const struct seccomp_rule default_rules[] = {
     ALLOW(getegid),
     /* The worker's own resource use, sent with its report. */
     ARG_EQ(getrusage, 0, RUSAGE_SELF),
-    /* After its report the worker moves itself to SCHED_IDLE for its exit
-     * (worker_report.c). Only itself (pid 0): another process of the same
-     * uid could be slowed down. Real-time policies need a privilege the
-     * worker does not have. */
-    ARG_EQ(sched_setscheduler, 0, 0),
 };
 
 /* WASI sock_accept, sock_recv, sock_send, sock_shutdown on a socket the

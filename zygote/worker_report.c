@@ -3,7 +3,6 @@
  * report was sent (the supervisor trusts a report only with that status). */
 #include "zygote/worker_report.h"
 
-#include <sched.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -45,10 +44,6 @@ static _Noreturn void send_report(Sbx__WorkerReport *report)
     msg.body_case = SBX__FROM_WORKER__BODY_REPORT;
     msg.report = report;
     worker_send(&msg);
-    /* The outcome is out: tearing down this address space is nobody's
-     * wait, so let it yield to whoever is (the client, the next spawn). */
-    struct sched_param idle = {0};
-    sched_setscheduler(0, SCHED_IDLE, &idle);
     _exit(SBX_WORKER_EXIT_REPORTED);
 }
 
