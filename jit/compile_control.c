@@ -170,17 +170,25 @@ static int compile_br_table(struct compiler *c, const struct sbx_insn *in)
                            .err = c->err};
     uint32_t *labels = malloc((n + 1) * sizeof(uint32_t));
     cb_label *stubs = malloc((n + 1) * sizeof(cb_label));
-    if (!labels || !stubs) {
+    /* The stub of each label depth, once made; and whether it is emitted.
+     * Indexed by depth (validation keeps each below nctrl), so that a
+     * table of many entries costs linear time, not quadratic. */
+    cb_label *stub_of_depth = malloc(c->nctrl * sizeof(cb_label));
+    bool *emitted = calloc(c->nctrl, sizeof(bool));
+    if (!labels || !stubs || !stub_of_depth || !emitted) {
         free(labels);
         free(stubs);
+        free(stub_of_depth);
+        free(emitted);
         return cc_fail(c, "out of memory");
     }
+    for (uint32_t d = 0; d < c->nctrl; d++)
+        stub_of_depth[d] = CB_NO_LABEL;
     for (uint32_t i = 0; i <= n; i++)
         rd_u32(&r, &labels[i]);
     /* One stub per distinct label depth; a branch that moves no values to a
      * block or loop jumps to the label itself. */
     for (uint32_t i = 0; i <= n; i++) {
-        stubs[i] = CB_NO_LABEL;
         struct cframe *t = &c->ctrl[c->nctrl - 1 - labels[i]];
         uint32_t arity = t->op == SBX_OP_LOOP ? t->nparams : t->nresults;
         if (t->op != 0 && (arity == 0 || t->height + arity == c->depth)) {
@@ -188,9 +196,8 @@ static int compile_br_table(struct compiler *c, const struct sbx_insn *in)
             stubs[i] = t->label;
             continue;
         }
-        for (uint32_t k = 0; k < i; k++)
-            if (labels[k] == labels[i]) stubs[i] = stubs[k];
-        if (stubs[i] == CB_NO_LABEL) stubs[i] = cb_new_label(c->cb);
+        if (stub_of_depth[labels[i]] == CB_NO_LABEL) stub_of_depth[labels[i]] = cb_new_label(c->cb);
+        stubs[i] = stub_of_depth[labels[i]];
     }
     /* cmp idx, n; jae default; jump through a table of rel32 offsets. */
     x64_alu_ri(c->cb, X64_CMP, 32, idx, (int32_t)n);
@@ -213,11 +220,9 @@ static int compile_br_table(struct compiler *c, const struct sbx_insn *in)
     }
     /* The stubs: move values to the target's slots and jump. */
     for (uint32_t i = 0; i <= n && !rc; i++) {
-        bool first = true;
-        for (uint32_t k = 0; k < i; k++)
-            if (labels[k] == labels[i]) first = false;
         struct cframe *t = &c->ctrl[c->nctrl - 1 - labels[i]];
-        if (!first || stubs[i] == t->label) continue; /* no stub of its own */
+        if (emitted[labels[i]] || stubs[i] == t->label) continue; /* done, or none of its own */
+        emitted[labels[i]] = true;
         cb_bind(c->cb, stubs[i]);
         if (t->op == 0) {
             rc = emit_return(c);
@@ -231,6 +236,8 @@ static int compile_br_table(struct compiler *c, const struct sbx_insn *in)
     }
     free(labels);
     free(stubs);
+    free(stub_of_depth);
+    free(emitted);
     c->reachable = false;
     return rc;
 }
