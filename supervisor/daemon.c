@@ -92,7 +92,7 @@ static void unload_module(struct daemon *d, struct module *m)
 {
     /* Processes that still map its code and image: warm workers, and
      * workers whose outcome went out but which have not exited yet. */
-    warm_dismiss(d, m, false, 0);
+    warm_dismiss(d, m, 0);
     for (struct worker *w = d->workers; w; w = w->next)
         if (w->module == m && w->state == W_REPORTED) {
             worker_kill(d, w, false);

@@ -236,8 +236,8 @@ void warm_refill(struct daemon *d, struct module *m, const Sbx__Policy *policy, 
  * the CPUs. Call before the worker drops its module reference. */
 void warm_after_spawn(struct daemon *d, struct worker *w);
 /* Kills the warm workers of module m, or (m NULL) of zygote generation
- * gen, or of every generation. */
-void warm_dismiss(struct daemon *d, const struct module *m, bool all_gens, uint64_t gen);
+ * gen; their records go at their exits. */
+void warm_dismiss(struct daemon *d, const struct module *m, uint64_t gen);
 /* Drops a warm worker's record (its process ends or has ended). */
 void warm_forget(struct daemon *d, struct worker *w);
 

@@ -175,11 +175,8 @@ void warm_forget(struct daemon *d, struct worker *w)
     worker_forget(d, w);
 }
 
-void warm_dismiss(struct daemon *d, const struct module *m, bool all_gens, uint64_t gen)
+void warm_dismiss(struct daemon *d, const struct module *m, uint64_t gen)
 {
-    for (struct worker *w = d->workers, *next; w; w = next) {
-        next = w->next;
-        if (!w->warm || w->dismissed) continue;
-        if ((m && w->module == m) || (!m && (all_gens || w->zygote_gen == gen))) dismiss(d, w);
-    }
+    for (struct worker *w = d->workers; w; w = w->next)
+        if (w->warm && !w->dismissed && (m ? w->module == m : w->zygote_gen == gen)) dismiss(d, w);
 }

@@ -215,7 +215,7 @@ static void rotate(struct daemon *d)
     reload_modules(d);
     /* Warm workers of the old zygote would never be taken (spawns take the
      * current zygote's): end them now rather than when it has drained. */
-    warm_dismiss(d, NULL, false, o->gen);
+    warm_dismiss(d, NULL, o->gen);
     d->counters.zygote_rotations++;
     fprintf(stderr, "sbx serve: zygote %d replaced by a fresh one, %d (rotation %llu)\n", old_pid,
             d->zygote.pid, (unsigned long long)d->counters.zygote_rotations);
