@@ -31,6 +31,8 @@ static void serve_usage(FILE *f)
           "  --warm N            keep N workers forked, instantiated and confined ahead\n"
           "                      of demand for each module and policy spawned (policies\n"
           "                      without preopens); a spawn takes one (default 2; 0: none)\n"
+          "  --warm-idle S       dismiss a warm worker nobody took within about S\n"
+          "                      seconds (default 60; 0: never)\n"
           "SIGTERM or SIGINT stops it: workers are killed and the socket removed.\n",
           f);
 }
@@ -74,6 +76,7 @@ int cli_serve(int argc, char **argv)
         .zygote_max_spawns = 10000,
         .zygote_max_age_s = 3600,
         .warm = 2,
+        .warm_idle_s = 60,
     };
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -103,6 +106,8 @@ int cli_serve(int argc, char **argv)
             cfg.zygote_max_age_s = (uint32_t)n;
         } else if (!strcmp(a, "--warm") && val && parse_count(val, 1024, &n)) {
             cfg.warm = (uint32_t)n;
+        } else if (!strcmp(a, "--warm-idle") && val && parse_count(val, 86400, &n)) {
+            cfg.warm_idle_s = (uint32_t)n;
         } else if (!strcmp(a, "--policy") && val) {
             policy_file = val;
         } else {

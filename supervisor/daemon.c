@@ -276,6 +276,7 @@ static void shut_down(struct daemon *d)
     close(d->listen_fd);
     unlink(d->cfg->socket_path);
     zygotes_stop_all(d);
+    warm_stop(d);
 }
 
 int sbx_daemon_run(const struct sbx_daemon_config *cfg)
@@ -284,7 +285,8 @@ int sbx_daemon_run(const struct sbx_daemon_config *cfg)
                        .next_worker_id = 1,
                        .next_ctl_id = 1,
                        .zygote = {.pid = -1, .ctl = -1},
-                       .rotate_timer = -1};
+                       .rotate_timer = -1,
+                       .warm_timer = -1};
     sbx__counters__init(&d.counters);
     d.start_us = daemon_now_us();
     signal(SIGPIPE, SIG_IGN);
@@ -303,6 +305,7 @@ int sbx_daemon_run(const struct sbx_daemon_config *cfg)
     }
     /* The zygote is started before any client can send a byte. */
     if (zygotes_init(&d)) return 1;
+    warm_init(&d);
     /* umask and socket creation before any thread exists (there are none). */
     d.listen_fd =
         sbx_ipc_listen(cfg->socket_path, cfg->group == (gid_t)-1 ? 0600 : 0660, cfg->group, 64);
@@ -334,6 +337,7 @@ int sbx_daemon_run(const struct sbx_daemon_config *cfg)
             case EV_ZYGOTE: zygote_event(&d, NULL); break;
             case EV_OLD_ZYGOTE: zygote_event(&d, w->ptr); break;
             case EV_ROTATE_TIMER: zygote_rotate_timer(&d); break;
+            case EV_WARM_TIMER: warm_timer_event(&d); break;
             case EV_CONN: handle_client(&d, w->ptr); break;
             case EV_CHANNEL: worker_channel_event(&d, w->ptr); break;
             case EV_TIMER: worker_timeout(&d, w->ptr); break;

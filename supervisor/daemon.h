@@ -27,8 +27,10 @@ struct sbx_daemon_config {
     uint64_t zygote_max_spawns;
     uint32_t zygote_max_age_s;
     /* Warm workers kept per (module, effective policy) after a spawn of
-     * that pair (daemon_warm.c); 0: none. */
+     * that pair (daemon_warm.c); 0: none. Each is dismissed after waiting
+     * about warm_idle_s seconds (0: never). */
     uint32_t warm;
+    uint32_t warm_idle_s;
 };
 
 /* Runs until SIGTERM/SIGINT; returns the exit status. Messages about the
@@ -127,6 +129,7 @@ struct daemon {
     bool rotate_due;                 /* its age is up (or a failed rotation retries) */
     uint64_t rotate_not_before_us;   /* back-off after a failed rotation */
     int rotate_timer;                /* timerfd: the current zygote's age limit */
+    int warm_timer;                  /* timerfd: idle warm workers' expiry, or -1 */
     struct old_zygote *old_zygotes;
     struct module *modules;
     struct conn *conns;
@@ -160,6 +163,7 @@ enum ev_kind {
     EV_ZYGOTE,     /* the current zygote's channel */
     EV_OLD_ZYGOTE, /* a draining zygote's channel; ptr: its struct old_zygote */
     EV_ROTATE_TIMER,
+    EV_WARM_TIMER,
     EV_CONN,
     EV_CHANNEL,
     EV_TIMER,
@@ -238,6 +242,12 @@ void warm_after_spawn(struct daemon *d, struct worker *w);
 /* Kills the warm workers of module m, or (m NULL) of zygote generation
  * gen; their records go at their exits. */
 void warm_dismiss(struct daemon *d, const struct module *m, uint64_t gen);
+/* At start-up, before any client: the expiry timer of idle warm workers. */
+void warm_init(struct daemon *d);
+/* The expiry timer fired: dismisses warm workers idle for warm_idle_s. */
+void warm_timer_event(struct daemon *d);
+/* At shutdown: closes the expiry timer. */
+void warm_stop(struct daemon *d);
 /* Drops a warm worker's record (its process ends or has ended). */
 void warm_forget(struct daemon *d, struct worker *w);
 

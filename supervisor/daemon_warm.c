@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "ipc/limits.h"
@@ -52,6 +53,22 @@ struct worker *warm_take(struct daemon *d, const struct module *m, const uint8_t
             return w;
         }
     return NULL;
+}
+
+void warm_init(struct daemon *d)
+{
+    /* The expiry timer fires every warm_idle_s seconds, so a warm worker
+     * waits between one and two periods before it is dismissed unused. */
+    if (!d->cfg->warm || !d->cfg->warm_idle_s) return;
+    d->warm_timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (d->warm_timer < 0) return; /* no expiry: they wait until dismissed otherwise */
+    struct itimerspec its = {.it_value = {.tv_sec = d->cfg->warm_idle_s},
+                             .it_interval = {.tv_sec = d->cfg->warm_idle_s}};
+    if (timerfd_settime(d->warm_timer, 0, &its, NULL) ||
+        daemon_watch(d, d->warm_timer, EV_WARM_TIMER, NULL)) {
+        close(d->warm_timer);
+        d->warm_timer = -1;
+    }
 }
 
 /* One warm worker of (m, policy), forked now. */
@@ -166,6 +183,24 @@ void warm_after_spawn(struct daemon *d, struct worker *w)
     if (!p) return;
     warm_refill(d, m, p, w->warm_key, w->warm_key_len);
     protobuf_c_message_free_unpacked(&p->base, NULL);
+}
+
+void warm_timer_event(struct daemon *d)
+{
+    uint64_t n;
+    if (read(d->warm_timer, &n, sizeof n) != sizeof n) return;
+    uint64_t now = daemon_now_us(), idle = (uint64_t)d->cfg->warm_idle_s * 1000000u;
+    for (struct worker *w = d->workers; w; w = w->next)
+        if (w->warm && !w->dismissed && w->state == W_RUNNING && now - w->started_us >= idle)
+            dismiss(d, w);
+}
+
+void warm_stop(struct daemon *d)
+{
+    if (d->warm_timer < 0) return;
+    daemon_unwatch(d, d->warm_timer);
+    close(d->warm_timer);
+    d->warm_timer = -1;
 }
 
 void warm_forget(struct daemon *d, struct worker *w)

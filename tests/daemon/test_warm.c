@@ -232,6 +232,29 @@ Test(warm, the_pool_follows_the_demand)
     cr_assert_leq(st.warm_workers + st.live_workers, 3);
 }
 
+/* Nobody takes them: after --warm-idle seconds (here 1; they wait one to
+ * two periods) they are gone, their processes with them. */
+Test(warm, idle_ones_expire)
+{
+    hd_start(&D, NULL, (const char *const[]){"--warm-idle", "1", NULL});
+    int fd = hd_connect(&D);
+    size_t len;
+    uint8_t *bytes = hd_module(0x58, 0, &len);
+    char id[65];
+    hd_load(fd, bytes, len, id);
+    free(bytes);
+    run_get(fd, id, 0x58, NULL);
+    run_get(fd, id, 0x58, NULL);
+    struct hd_status st = await_warm(fd, 2);
+    for (int i = 0; i < 500 && st.warm_workers; i++) {
+        hd_sleep_ms(10);
+        hd_status(fd, &st);
+    }
+    cr_assert_eq(st.warm_workers, 0, "warm workers still waiting after 5 s");
+    cr_assert_eq(hd_wait_children(st.zygote_pid, 0), 0, "their processes outlived them");
+    run_get(fd, id, 0x58, NULL); /* spawns still work, cold */
+}
+
 Test(warm, none_with_warm_0)
 {
     hd_start(&D, NULL, (const char *const[]){"--warm", "0", NULL});
