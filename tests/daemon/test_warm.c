@@ -92,17 +92,30 @@ static bool alive(pid_t pid) /* and not a zombie */
     return ok == 1 && state != 'Z' && state != 'X';
 }
 
+/* Loads hd_module(tag) on connection fd; its id into id. */
+static void load_tag(int fd, uint32_t tag, char id[65])
+{
+    size_t len;
+    uint8_t *bytes = hd_module(tag, 0, &len);
+    hd_load(fd, bytes, len, id);
+    free(bytes);
+}
+
+/* A daemon started with `args`, a connection and module `tag` loaded. */
+static int start_with(const char *const *args, uint32_t tag, char id[65])
+{
+    hd_start(&D, NULL, args);
+    int fd = hd_connect(&D);
+    load_tag(fd, tag, id);
+    return fd;
+}
+
 /* A daemon, a module, two spawns (warm workers come from the second on),
  * then its two warm workers: their pids. *last: the second spawn's id. */
 static int setup_warm(int *fd, char id[65], uint32_t tag, struct hd_status *st, pid_t warm[2],
                       uint64_t *last)
 {
-    hd_start(&D, NULL, NULL);
-    *fd = hd_connect(&D);
-    size_t len;
-    uint8_t *bytes = hd_module(tag, 0, &len);
-    hd_load(*fd, bytes, len, id);
-    free(bytes);
+    *fd = start_with(NULL, tag, id);
     run_get(*fd, id, tag, NULL);
     hd_sleep_ms(100);
     hd_status(*fd, st);
@@ -178,13 +191,8 @@ Test(warm, unloading_the_module_ends_them)
 
 Test(warm, a_replaced_zygote_takes_them_along)
 {
-    hd_start(&D, NULL, (const char *const[]){"--zygote-max-spawns", "3", NULL});
-    int fd = hd_connect(&D);
-    size_t len;
-    uint8_t *bytes = hd_module(0x54, 0, &len);
     char id[65];
-    hd_load(fd, bytes, len, id);
-    free(bytes);
+    int fd = start_with((const char *const[]){"--zygote-max-spawns", "3", NULL}, 0x54, id);
     /* Spawns reach the limit: the zygote is replaced, its warm workers
      * dismissed, new ones made by the new one. */
     run_get(fd, id, 0x54, NULL);
@@ -204,16 +212,9 @@ Test(warm, a_replaced_zygote_takes_them_along)
  * worker that waited longest for another. */
 Test(warm, the_pool_follows_the_demand)
 {
-    hd_start(&D, NULL, (const char *const[]){"--max-workers", "3", NULL});
-    int fd = hd_connect(&D);
     char a[65], b[65];
-    size_t len;
-    uint8_t *bytes = hd_module(0x56, 0, &len);
-    hd_load(fd, bytes, len, a);
-    free(bytes);
-    bytes = hd_module(0x57, 0, &len);
-    hd_load(fd, bytes, len, b);
-    free(bytes);
+    int fd = start_with((const char *const[]){"--max-workers", "3", NULL}, 0x56, a);
+    load_tag(fd, 0x57, b);
     run_get(fd, a, 0x56, NULL);
     run_get(fd, a, 0x56, NULL);
     await_warm(fd, 2); /* both for a */
@@ -236,13 +237,8 @@ Test(warm, the_pool_follows_the_demand)
  * two periods) they are gone, their processes with them. */
 Test(warm, idle_ones_expire)
 {
-    hd_start(&D, NULL, (const char *const[]){"--warm-idle", "1", NULL});
-    int fd = hd_connect(&D);
-    size_t len;
-    uint8_t *bytes = hd_module(0x58, 0, &len);
     char id[65];
-    hd_load(fd, bytes, len, id);
-    free(bytes);
+    int fd = start_with((const char *const[]){"--warm-idle", "1", NULL}, 0x58, id);
     run_get(fd, id, 0x58, NULL);
     run_get(fd, id, 0x58, NULL);
     struct hd_status st = await_warm(fd, 2);
@@ -257,13 +253,8 @@ Test(warm, idle_ones_expire)
 
 Test(warm, none_with_warm_0)
 {
-    hd_start(&D, NULL, (const char *const[]){"--warm", "0", NULL});
-    int fd = hd_connect(&D);
-    size_t len;
-    uint8_t *bytes = hd_module(0x55, 0, &len);
     char id[65];
-    hd_load(fd, bytes, len, id);
-    free(bytes);
+    int fd = start_with((const char *const[]){"--warm", "0", NULL}, 0x55, id);
     for (int i = 0; i < 3; i++)
         run_get(fd, id, 0x55, NULL);
     struct hd_status st;
