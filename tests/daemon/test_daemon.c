@@ -18,23 +18,11 @@
 #include "ipc/msg.h"
 #include "ipc/socket.h"
 #include "proto/sbx.pb-c.h"
+#include "tests/daemon/daemon_harness.h"
 
 static char sock_path[256];
 static pid_t daemon_pid;
 static uint64_t next_id = 1;
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    rewind(f);
-    uint8_t *b = malloc(*len);
-    cr_assert_eq(fread(b, 1, *len, f), *len);
-    fclose(f);
-    return b;
-}
 
 static void start_daemon(void)
 {
@@ -109,7 +97,7 @@ static int connect_hello(void)
 static void load(int fd, const char *file, char id[65])
 {
     size_t len;
-    uint8_t *bytes = read_file(file, &len);
+    uint8_t *bytes = hd_read_file(file, &len);
     Sbx__Request req;
     Sbx__LoadModule lm;
     sbx__request__init(&req);
@@ -128,51 +116,6 @@ static void load(int fd, const char *file, char id[65])
     free(bytes);
 }
 
-/* Spawns `export` with i32 args; returns the worker id (Spawned). */
-static uint64_t spawn(int fd, const char *id, const char *export, const int32_t *args, size_t n,
-                      uint32_t timeout_ms)
-{
-    Sbx__Request req;
-    Sbx__Spawn sp;
-    Sbx__Value vals[4], *ptrs[4];
-    Sbx__ResourceLimits limits;
-    sbx__request__init(&req);
-    sbx__spawn__init(&sp);
-    sbx__resource_limits__init(&limits);
-    for (size_t i = 0; i < n; i++) {
-        sbx__value__init(&vals[i]);
-        vals[i].v_case = SBX__VALUE__V_I32;
-        vals[i].i32 = args[i];
-        ptrs[i] = &vals[i];
-    }
-    sp.module_id = (char *)id;
-    sp.export_name = (char *)export;
-    sp.n_args = n, sp.args = ptrs;
-    if (timeout_ms) {
-        limits.has_timeout_ms = 1, limits.timeout_ms = timeout_ms;
-        sp.limits = &limits;
-    }
-    req.body_case = SBX__REQUEST__BODY_SPAWN;
-    req.spawn = &sp;
-    cr_assert_eq(request(fd, &req, NULL, 0), 0);
-    Sbx__Response *r = response(fd);
-    cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_SPAWNED, "spawn: %s",
-                 r->body_case == SBX__RESPONSE__BODY_ERROR ? r->error->message : "?");
-    uint64_t w = r->spawned->worker_id;
-    cr_assert(r->spawned->pid > 0);
-    sbx_ipc_free(&r->base);
-    return w;
-}
-
-/* The pushed outcome of the next worker to finish. */
-static Sbx__Response *outcome_event(int fd)
-{
-    Sbx__Response *r = response(fd);
-    cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_EVENT);
-    cr_assert_eq(r->event->body_case, SBX__EVENT__BODY_OUTCOME);
-    return r;
-}
-
 TestSuite(daemon, .init = start_daemon, .fini = stop_daemon, .timeout = 60);
 
 Test(daemon, runs_an_export_and_pushes_its_outcome)
@@ -182,8 +125,8 @@ Test(daemon, runs_an_export_and_pushes_its_outcome)
     load(fd, RUN_WASM, id);
     cr_assert_eq(strlen(id), 64);
     int32_t args[] = {2, 40};
-    uint64_t w = spawn(fd, id, "add", args, 2, 0);
-    Sbx__Response *r = outcome_event(fd);
+    uint64_t w = hd_spawn(fd, id, "add", args, 2, 0, NULL);
+    Sbx__Response *r = hd_outcome_event(fd);
     Sbx__Outcome *o = r->event->outcome;
     cr_assert_eq(o->worker_id, w);
     cr_assert_eq(o->kind_case, SBX__OUTCOME__KIND_EXITED);
@@ -200,8 +143,8 @@ Test(daemon, a_trap_comes_back_with_its_kind_and_backtrace)
     char id[65];
     load(fd, RUN_WASM, id);
     int32_t args[] = {1, 0};
-    spawn(fd, id, "div", args, 2, 0);
-    Sbx__Response *r = outcome_event(fd);
+    hd_spawn(fd, id, "div", args, 2, 0, NULL);
+    Sbx__Response *r = hd_outcome_event(fd);
     Sbx__Outcome *o = r->event->outcome;
     cr_assert_eq(o->kind_case, SBX__OUTCOME__KIND_TRAPPED);
     cr_assert_eq(o->trapped->kind, SBX__TRAP_KIND__TRAP_INT_DIV_ZERO);
@@ -217,20 +160,13 @@ Test(daemon, timeout_and_kill_end_a_spinning_worker)
     int fd = connect_hello();
     char id[65];
     load(fd, RUN_WASM, id);
-    spawn(fd, id, "spin", NULL, 0, 200);
-    Sbx__Response *r = outcome_event(fd);
+    hd_spawn(fd, id, "spin", NULL, 0, 200, NULL);
+    Sbx__Response *r = hd_outcome_event(fd);
     cr_assert_eq(r->event->outcome->kind_case, SBX__OUTCOME__KIND_TIMEOUT);
     sbx_ipc_free(&r->base);
 
-    uint64_t w = spawn(fd, id, "spin", NULL, 0, 0);
-    Sbx__Request req;
-    Sbx__Kill k;
-    sbx__request__init(&req);
-    sbx__kill__init(&k);
-    k.has_worker_id = 1, k.worker_id = w;
-    req.body_case = SBX__REQUEST__BODY_KILL;
-    req.kill = &k;
-    cr_assert_eq(request(fd, &req, NULL, 0), 0);
+    uint64_t w = hd_spawn(fd, id, "spin", NULL, 0, 0, NULL);
+    hd_send_kill(fd, w);
     /* The ack and the outcome, in either order. */
     bool acked = false, ended = false;
     for (int i = 0; i < 2; i++) {
@@ -254,8 +190,8 @@ Test(daemon, many_spawns_in_a_row)
     load(fd, RUN_WASM, id);
     for (int i = 0; i < 200; i++) {
         int32_t args[] = {i, 1};
-        spawn(fd, id, "add", args, 2, 0);
-        Sbx__Response *r = outcome_event(fd);
+        hd_spawn(fd, id, "add", args, 2, 0, NULL);
+        Sbx__Response *r = hd_outcome_event(fd);
         cr_assert_eq(r->event->outcome->kind_case, SBX__OUTCOME__KIND_EXITED);
         cr_assert_eq(r->event->outcome->results[0]->i32, i + 1);
         sbx_ipc_free(&r->base);
@@ -343,8 +279,8 @@ Test(daemon, recovers_from_the_zygote_being_killed)
     cr_assert(now > 0 && now != old, "no new zygote (old %d, now %d)", old, now);
     usleep(50000); /* the reload of the module into the new zygote */
     int32_t args[] = {20, 22};
-    spawn(fd, id, "add", args, 2, 0);
-    Sbx__Response *r = outcome_event(fd);
+    hd_spawn(fd, id, "add", args, 2, 0, NULL);
+    Sbx__Response *r = hd_outcome_event(fd);
     cr_assert_eq(r->event->outcome->kind_case, SBX__OUTCOME__KIND_EXITED);
     cr_assert_eq(r->event->outcome->results[0]->i32, 42);
     sbx_ipc_free(&r->base);
@@ -468,11 +404,6 @@ Test(daemon, a_live_worker_holds_only_its_own_fds)
     }
     fclose(f);
     cr_assert_eq(confined, 3, "the worker's rlimits are not the default policy's");
-    Sbx__Kill k;
-    sbx__request__init(&req);
-    sbx__kill__init(&k);
-    k.has_worker_id = 1, k.worker_id = w;
-    req.body_case = SBX__REQUEST__BODY_KILL, req.kill = &k;
-    cr_assert_eq(request(fd, &req, NULL, 0), 0);
+    hd_send_kill(fd, w);
     close(fd);
 }
