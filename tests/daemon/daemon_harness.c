@@ -246,10 +246,19 @@ uint64_t hd_send_status(int fd)
     return hd_send(fd, &req, NULL, 0);
 }
 
-static const char *error_text(const Sbx__Response *r)
+const char *hd_error_text(const Sbx__Response *r)
 {
     return r->body_case == SBX__RESPONSE__BODY_ERROR && r->error->message ? r->error->message
                                                                           : "(not an error)";
+}
+
+int hd_baseline_fds(const struct hd *d, int *zygote_pid)
+{
+    struct hd_status st;
+    hd_wait_idle(d, 0, &st);
+    if (zygote_pid) *zygote_pid = st.zygote_pid;
+    hd_sleep_ms(50); /* the Status connection's close */
+    return hd_count_fds(d->pid);
 }
 
 void hd_load(int fd, const uint8_t *bytes, size_t len, char id[65])
@@ -257,7 +266,7 @@ void hd_load(int fd, const uint8_t *bytes, size_t len, char id[65])
     uint64_t rid = hd_send_load(fd, bytes, len);
     Sbx__Response *r = hd_recv(fd, 30000);
     cr_assert_eq(r->id, rid);
-    cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_MODULE_LOADED, "load: %s", error_text(r));
+    cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_MODULE_LOADED, "load: %s", hd_error_text(r));
     snprintf(id, 65, "%s", r->module_loaded->module_id);
     sbx_ipc_free(&r->base);
 }
@@ -267,7 +276,7 @@ void hd_unload(int fd, const char *id)
     uint64_t rid = hd_send_unload(fd, id);
     Sbx__Response *r = hd_recv(fd, 30000);
     cr_assert_eq(r->id, rid);
-    cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_ACK, "unload: %s", error_text(r));
+    cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_ACK, "unload: %s", hd_error_text(r));
     sbx_ipc_free(&r->base);
 }
 
@@ -277,8 +286,9 @@ uint64_t hd_spawn(int fd, const char *id, const char *export_name, const int32_t
     uint64_t rid = hd_send_spawn(fd, id, export_name, args, nargs, timeout_ms);
     Sbx__Response *r = hd_recv(fd, 30000);
     cr_assert_eq(r->id, rid, "spawn %llu: an answer to %llu came first (body %d: %s)",
-                 (unsigned long long)rid, (unsigned long long)r->id, r->body_case, error_text(r));
-    cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_SPAWNED, "spawn: %s", error_text(r));
+                 (unsigned long long)rid, (unsigned long long)r->id, r->body_case,
+                 hd_error_text(r));
+    cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_SPAWNED, "spawn: %s", hd_error_text(r));
     uint64_t w = r->spawned->worker_id;
     cr_assert_gt(r->spawned->pid, 0);
     if (pid) *pid = r->spawned->pid;
@@ -290,7 +300,7 @@ Sbx__Response *hd_outcome_event(int fd)
 {
     Sbx__Response *r = hd_recv(fd, 30000);
     cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_EVENT, "expected an outcome, got body %d (%s)",
-                 r->body_case, error_text(r));
+                 r->body_case, hd_error_text(r));
     cr_assert_eq(r->event->body_case, SBX__EVENT__BODY_OUTCOME);
     return r;
 }
@@ -303,7 +313,7 @@ void hd_status(int fd, struct hd_status *st)
     while ((r = hd_recv(fd, 30000))->body_case == SBX__RESPONSE__BODY_EVENT)
         sbx_ipc_free(&r->base);
     cr_assert_eq(r->id, rid);
-    cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_STATUS, "status: %s", error_text(r));
+    cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_STATUS, "status: %s", hd_error_text(r));
     const Sbx__StatusReply *s = r->status;
     memset(st, 0, sizeof(*st));
     st->total_modules = s->total_modules;

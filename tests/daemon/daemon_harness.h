@@ -69,6 +69,11 @@ void hd_status(int fd, struct hd_status *st);
  * `modules` modules are loaded (a generous deadline, then fails). */
 void hd_wait_idle(const struct hd *d, uint32_t modules, struct hd_status *st);
 
+/* An Error response's message, else "(not an error)" (for assertion text). */
+const char *hd_error_text(const Sbx__Response *r);
+/* The daemon's fd count once it is idle with nothing loaded (the Status
+ * connection used to see that closed again); *zygote_pid its zygote. */
+int hd_baseline_fds(const struct hd *d, int *zygote_pid);
 /* /proc observations. */
 int hd_count_fds(pid_t pid);
 /* Lines of /proc/PID/maps containing `needle`. */

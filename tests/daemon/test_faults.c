@@ -28,20 +28,6 @@ static void stop(void)
 
 TestSuite(faults, .fini = stop, .timeout = 300);
 
-static const char *err_text(const Sbx__Response *r)
-{
-    return r->body_case == SBX__RESPONSE__BODY_ERROR && r->error->message ? r->error->message : "";
-}
-
-static int baseline_fds(int *zygote_pid)
-{
-    struct hd_status st;
-    hd_wait_idle(&D, 0, &st);
-    if (zygote_pid) *zygote_pid = st.zygote_pid;
-    hd_sleep_ms(50);
-    return hd_count_fds(D.pid);
-}
-
 static void check_daemon_fds(int want)
 {
     int n = hd_wait_fds(D.pid, want);
@@ -127,7 +113,7 @@ Test(faults, zygote_killed_mid_load)
 {
     hd_start(&D, NULL, NULL);
     int zpid;
-    int dfds = baseline_fds(&zpid);
+    int dfds = hd_baseline_fds(&D, &zpid);
     int zfds = hd_count_fds(zpid);
     static const int delay_us[] = {0, 1000, 5000, 20000, 50000, 100000, 200000, 400000};
     int loaded = 0, failed = 0;
@@ -147,7 +133,7 @@ Test(faults, zygote_killed_mid_load)
         } else {
             cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_ERROR);
             cr_assert_eq(r->error->code, SBX__ERROR_CODE__INTERNAL, "error %d: %s", r->error->code,
-                         err_text(r));
+                         hd_error_text(r));
             failed++;
         }
         sbx_ipc_free(&r->base);
@@ -159,7 +145,7 @@ Test(faults, zygote_killed_mid_load)
             rid = send_load_memfd(fd2, m, len);
             r = hd_recv(fd2, 60000);
             cr_assert_eq(r->id, rid);
-            cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_MODULE_LOADED, "%s", err_text(r));
+            cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_MODULE_LOADED, "%s", hd_error_text(r));
             snprintf(id, sizeof id, "%s", r->module_loaded->module_id);
             sbx_ipc_free(&r->base);
             close(fd);
@@ -205,7 +191,7 @@ Test(faults, zygote_killed_mid_spawn)
 {
     hd_start(&D, NULL, NULL);
     int zpid;
-    int dfds = baseline_fds(&zpid);
+    int dfds = hd_baseline_fds(&D, &zpid);
     size_t len;
     uint8_t *wasm = hd_read_file(RUN_WASM, &len);
     int fd = hd_connect(&D);
@@ -257,7 +243,7 @@ Test(faults, zygote_killed_mid_spawn)
                 pids[nworkers++] = r->spawned->pid;
             } else {
                 cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_ERROR);
-                cr_assert_eq(r->error->code, SBX__ERROR_CODE__INTERNAL, "%s", err_text(r));
+                cr_assert_eq(r->error->code, SBX__ERROR_CODE__INTERNAL, "%s", hd_error_text(r));
                 internal++;
             }
         }
@@ -286,7 +272,7 @@ Test(faults, zygote_killed_mid_spawn)
             acks++; /* UNKNOWN_WORKER: it had ended; its outcome came before */
         } else {
             cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_EVENT, "body %d (%s)", r->body_case,
-                         err_text(r));
+                         hd_error_text(r));
             size_t j = RUNNING;
             while (j < nworkers && workers[j] != r->event->outcome->worker_id)
                 j++;
@@ -318,7 +304,7 @@ Test(faults, zygote_killed_mid_spawn)
 Test(faults, worker_killed_from_outside)
 {
     hd_start(&D, NULL, NULL);
-    int dfds = baseline_fds(NULL);
+    int dfds = hd_baseline_fds(&D, NULL);
     size_t len;
     uint8_t *wasm = hd_read_file(RUN_WASM, &len);
     int fd = hd_connect(&D);
@@ -387,7 +373,7 @@ static int raw_send(int fd, const void *buf, size_t len, const int *fds, size_t 
 Test(faults, garbage_oversized_unexpected_fds_unknown_ids)
 {
     hd_start(&D, NULL, NULL);
-    int dfds = baseline_fds(NULL);
+    int dfds = hd_baseline_fds(&D, NULL);
     int pipes[16];
     for (int i = 0; i < 16; i += 2)
         cr_assert_eq(pipe(&pipes[i]), 0);
@@ -450,7 +436,7 @@ Test(faults, garbage_oversized_unexpected_fds_unknown_ids)
     cr_assert_eq(raw_send(fd, unknown, plen + 3, NULL, 0), 0);
     Sbx__Response *r = hd_recv(fd, 30000);
     cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_ERROR);
-    cr_assert_eq(r->error->code, SBX__ERROR_CODE__BAD_REQUEST, "%s", err_text(r));
+    cr_assert_eq(r->error->code, SBX__ERROR_CODE__BAD_REQUEST, "%s", hd_error_text(r));
     cr_assert(strstr(r->error->message, "100"), "the error names field 100: %s", r->error->message);
     sbx_ipc_free(&r->base);
     cr_assert_eq(raw_send(fd, packed, plen - 1, NULL, 0), 0);
@@ -478,7 +464,7 @@ Test(faults, garbage_oversized_unexpected_fds_unknown_ids)
     r = hd_recv(fd, 30000);
     cr_assert_eq(r->id, rid);
     cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_ERROR);
-    cr_assert_eq(r->error->code, SBX__ERROR_CODE__BAD_REQUEST, "%s", err_text(r));
+    cr_assert_eq(r->error->code, SBX__ERROR_CODE__BAD_REQUEST, "%s", hd_error_text(r));
     sbx_ipc_free(&r->base);
 
     /* Unknown ids: spawn, unload, wait, kill. */
@@ -487,25 +473,25 @@ Test(faults, garbage_oversized_unexpected_fds_unknown_ids)
     r = hd_recv(fd, 30000);
     cr_assert_eq(r->id, rid);
     cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_ERROR);
-    cr_assert_eq(r->error->code, SBX__ERROR_CODE__UNKNOWN_MODULE, "%s", err_text(r));
+    cr_assert_eq(r->error->code, SBX__ERROR_CODE__UNKNOWN_MODULE, "%s", hd_error_text(r));
     sbx_ipc_free(&r->base);
     rid = hd_send_unload(fd, zero);
     r = hd_recv(fd, 30000);
     cr_assert_eq(r->id, rid);
     cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_ERROR);
-    cr_assert_eq(r->error->code, SBX__ERROR_CODE__UNKNOWN_MODULE, "%s", err_text(r));
+    cr_assert_eq(r->error->code, SBX__ERROR_CODE__UNKNOWN_MODULE, "%s", hd_error_text(r));
     sbx_ipc_free(&r->base);
     rid = hd_send_wait(fd, 987654321);
     r = hd_recv(fd, 30000);
     cr_assert_eq(r->id, rid);
     cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_ERROR);
-    cr_assert_eq(r->error->code, SBX__ERROR_CODE__UNKNOWN_WORKER, "%s", err_text(r));
+    cr_assert_eq(r->error->code, SBX__ERROR_CODE__UNKNOWN_WORKER, "%s", hd_error_text(r));
     sbx_ipc_free(&r->base);
     rid = hd_send_kill(fd, 987654321);
     r = hd_recv(fd, 30000);
     cr_assert_eq(r->id, rid);
     cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_ERROR);
-    cr_assert_eq(r->error->code, SBX__ERROR_CODE__UNKNOWN_WORKER, "%s", err_text(r));
+    cr_assert_eq(r->error->code, SBX__ERROR_CODE__UNKNOWN_WORKER, "%s", hd_error_text(r));
     sbx_ipc_free(&r->base);
     /* Unloading a module this connection holds no reference to (another
      * connection's). */
@@ -513,7 +499,7 @@ Test(faults, garbage_oversized_unexpected_fds_unknown_ids)
     rid = hd_send_unload(fd2, id);
     r = hd_recv(fd2, 30000);
     cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_ERROR);
-    cr_assert_eq(r->error->code, SBX__ERROR_CODE__UNKNOWN_MODULE, "%s", err_text(r));
+    cr_assert_eq(r->error->code, SBX__ERROR_CODE__UNKNOWN_MODULE, "%s", hd_error_text(r));
     sbx_ipc_free(&r->base);
     close(fd2);
     /* The module is still there and runs. */
@@ -540,7 +526,7 @@ Test(faults, garbage_oversized_unexpected_fds_unknown_ids)
 Test(faults, a_client_that_never_reads)
 {
     hd_start(&D, NULL, NULL);
-    int dfds = baseline_fds(NULL);
+    int dfds = hd_baseline_fds(&D, NULL);
     int hog = hd_connect(&D);
     fflush(NULL);
     pid_t child = fork();

@@ -34,21 +34,6 @@ static void stop(void)
 
 TestSuite(rotate, .fini = stop, .timeout = 300);
 
-static const char *err_text(const Sbx__Response *r)
-{
-    return r->body_case == SBX__RESPONSE__BODY_ERROR && r->error->message ? r->error->message : "";
-}
-
-/* The daemon's fd count and zygote pid, idle with nothing loaded. */
-static int baseline(int *zygote_pid)
-{
-    struct hd_status st;
-    hd_wait_idle(&D, 0, &st);
-    *zygote_pid = st.zygote_pid;
-    hd_sleep_ms(50); /* the Status connection's close */
-    return hd_count_fds(D.pid);
-}
-
 static void status_now(struct hd_status *st)
 {
     int fd = hd_connect(&D);
@@ -127,7 +112,7 @@ Test(rotate, thirty_spawns_over_six_zygotes)
     const char *args[] = {"--zygote-max-spawns", "5", NULL};
     hd_start(&D, NULL, args);
     int z0;
-    int dfds = baseline(&z0);
+    int dfds = hd_baseline_fds(&D, &z0);
     size_t len;
     uint8_t *wasm = hd_read_file(RUN_WASM, &len);
     int fd = hd_connect(&D);
@@ -175,7 +160,8 @@ Test(rotate, thirty_spawns_over_six_zygotes)
             for (int k = 0; k < N; k++)
                 if (req[k] == r->id) i = k;
             cr_assert_geq(i, 0, "an answer to unknown request %llu", (unsigned long long)r->id);
-            cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_SPAWNED, "spawn %d: %s", i, err_text(r));
+            cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_SPAWNED, "spawn %d: %s", i,
+                         hd_error_text(r));
             cr_assert_eq(worker[i], 0, "spawn %d: answered twice", i);
             worker[i] = r->spawned->worker_id;
             wpid[i] = r->spawned->pid;
@@ -257,7 +243,7 @@ Test(rotate, each_generation_has_its_own_layout)
     const char *args[] = {"--zygote-max-spawns", "1", NULL};
     hd_start(&D, NULL, args);
     int z1;
-    int dfds = baseline(&z1);
+    int dfds = hd_baseline_fds(&D, &z1);
     char exe[PATH_MAX];
     cr_assert_not_null(realpath(SBX_EXE, exe));
     unsigned long daemon_base = exe_base(D.pid, exe), base1 = exe_base(z1, exe);
@@ -316,7 +302,7 @@ Test(rotate, max_age_rotates_an_idle_daemon)
     const char *args[] = {"--zygote-max-age", "1", "--zygote-max-spawns", "0", NULL};
     hd_start(&D, NULL, args);
     int z1;
-    int dfds = baseline(&z1);
+    int dfds = hd_baseline_fds(&D, &z1);
     int z2 = zygote_other_than(z1);
     int z3 = zygote_other_than(z2);
     struct hd_status st;
@@ -335,7 +321,7 @@ Test(rotate, crash_of_a_draining_and_of_the_current_zygote)
     const char *args[] = {"--zygote-max-spawns", "1", NULL};
     hd_start(&D, NULL, args);
     int z1;
-    int dfds = baseline(&z1);
+    int dfds = hd_baseline_fds(&D, &z1);
     size_t len;
     uint8_t *wasm = hd_read_file(RUN_WASM, &len);
     int fd = hd_connect(&D);
@@ -384,7 +370,7 @@ Test(rotate, crash_of_a_draining_and_of_the_current_zygote)
             ended = true;
         } else {
             cr_assert_eq(r->id, kid);
-            cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_ACK, "kill: %s", err_text(r));
+            cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_ACK, "kill: %s", hd_error_text(r));
             acked = true;
         }
         sbx_ipc_free(&r->base);

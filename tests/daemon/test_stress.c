@@ -25,22 +25,13 @@ static void stop(void)
 
 TestSuite(stress, .fini = stop, .timeout = 300);
 
-static const char *err_text(const Sbx__Response *r)
-{
-    return r->body_case == SBX__RESPONSE__BODY_ERROR && r->error->message ? r->error->message : "";
-}
-
 /* The fd counts of the daemon and its zygote with nothing loaded and no
  * client connected (a first client has come and gone, so anything opened
  * lazily is counted). */
 static void baselines(int *daemon_fds, int *zygote_fds, int *zygote_pid)
 {
-    struct hd_status st;
-    hd_wait_idle(&D, 0, &st);
-    *zygote_pid = st.zygote_pid;
-    hd_sleep_ms(50); /* the Status connection's close */
-    *daemon_fds = hd_count_fds(D.pid);
-    *zygote_fds = hd_count_fds(st.zygote_pid);
+    *daemon_fds = hd_baseline_fds(&D, zygote_pid);
+    *zygote_fds = hd_count_fds(*zygote_pid);
 }
 
 /* After a test: idle, nothing loaded, same zygote, fds at their baselines,
@@ -127,7 +118,7 @@ Test(stress, a_hundred_pipelined_spawns_and_busy)
         } else {
             cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_ERROR, "body %d", r->body_case);
             cr_assert_eq(r->error->code, SBX__ERROR_CODE__BUSY, "error %d: %s", r->error->code,
-                         err_text(r));
+                         hd_error_text(r));
             busy++;
         }
         sbx_ipc_free(&r->base);
@@ -152,7 +143,7 @@ Test(stress, a_hundred_pipelined_spawns_and_busy)
             acks++;
         } else {
             cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_EVENT, "body %d (%s)", r->body_case,
-                         err_text(r));
+                         hd_error_text(r));
             const Sbx__Outcome *o = r->event->outcome;
             size_t k = 0;
             while (k < nworkers && workers[k] != o->worker_id)
@@ -245,7 +236,7 @@ Test(stress, a_hundred_concurrent_spawns_over_ten_connections)
                         worker[j] = r->spawned->worker_id;
                     } else {
                         cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_ERROR);
-                        cr_assert_eq(r->error->code, SBX__ERROR_CODE__BUSY, "%s", err_text(r));
+                        cr_assert_eq(r->error->code, SBX__ERROR_CODE__BUSY, "%s", hd_error_text(r));
                         busy_total++;
                         inflight--;
                     }
