@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tests/wasi/tree.h"
 #include "ipc/limits.h"
 #include "ipc/msg.h"
 #include "ipc/validate.h"
@@ -51,38 +52,6 @@ static int count_fds(void)
     return n - 1;
 }
 
-static void mkfile(const char *rel, const char *text)
-{
-    char p[512];
-    snprintf(p, sizeof(p), "%s/%s", tmp, rel);
-    FILE *f = fopen(p, "w");
-    cr_assert(f, "%s", p);
-    fputs(text, f);
-    fclose(f);
-}
-
-static void mkdir_rel(const char *rel)
-{
-    char p[512];
-    snprintf(p, sizeof(p), "%s/%s", tmp, rel);
-    cr_assert_eq(mkdir(p, 0777), 0, "%s", p);
-}
-
-static void symlink_rel(const char *target, const char *rel)
-{
-    char p[512];
-    snprintf(p, sizeof(p), "%s/%s", tmp, rel);
-    cr_assert_eq(symlink(target, p), 0, "%s", p);
-}
-
-static bool exists(const char *rel)
-{
-    char p[512];
-    struct stat st;
-    snprintf(p, sizeof(p), "%s/%s", tmp, rel);
-    return lstat(p, &st) == 0;
-}
-
 /* Serves until the worker's end closes, like the supervisor's loop. */
 static void *serve(void *arg)
 {
@@ -110,6 +79,7 @@ static void setup(void)
 {
     snprintf(tmp, sizeof(tmp), "/tmp/sbx-broker-test-XXXXXX");
     cr_assert(mkdtemp(tmp));
+    tree_use(tmp);
     mkdir_rel("root");
     mkdir_rel("root/sub");
     mkdir_rel("ro");
