@@ -135,7 +135,6 @@ struct daemon {
     struct conn *conns;
     struct worker *workers;
     uint32_t live_workers;
-    uint32_t warm_workers; /* warm, starting or waiting (not in live_workers) */
     uint64_t next_worker_id, next_ctl_id;
     uint64_t start_us;
     bool stopping;
@@ -248,8 +247,6 @@ void warm_init(struct daemon *d);
 void warm_timer_event(struct daemon *d);
 /* At shutdown: closes the expiry timer. */
 void warm_stop(struct daemon *d);
-/* Drops a warm worker's record (its process ends or has ended). */
-void warm_forget(struct daemon *d, struct worker *w);
 
 /* Calls into keep-alive workers (daemon_calls.c). */
 void worker_call(struct daemon *d, struct conn *c, uint64_t request_id, struct worker *w,

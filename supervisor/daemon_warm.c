@@ -49,7 +49,6 @@ struct worker *warm_take(struct daemon *d, const struct module *m, const uint8_t
     for (struct worker *w = d->workers; w; w = w->next)
         if (same_key(w, m, key, len) && w->state == W_RUNNING && w->zygote_gen == d->zygote_gen) {
             w->warm = false;
-            d->warm_workers--;
             return w;
         }
     return NULL;
@@ -94,7 +93,6 @@ static void fork_warm(struct daemon *d, struct module *m, const Sbx__Policy *pol
     sbx__usage__init(&w->usage);
     w->next = d->workers;
     d->workers = w;
-    d->warm_workers++;
 
     Sbx__ControlRequest req;
     Sbx__ForkWorker fw;
@@ -113,7 +111,7 @@ static void fork_warm(struct daemon *d, struct module *m, const Sbx__Policy *pol
     struct ctl_pending p = {.worker = w};
     int rc = ctl_send(d, &req, &ch[1], 1, &p);
     close(ch[1]);
-    if (rc) warm_forget(d, w);
+    if (rc) worker_forget(d, w);
 }
 
 /* Ends a warm worker: one that has started is killed, one still starting
@@ -201,13 +199,6 @@ void warm_stop(struct daemon *d)
     daemon_unwatch(d, d->warm_timer);
     close(d->warm_timer);
     d->warm_timer = -1;
-}
-
-void warm_forget(struct daemon *d, struct worker *w)
-{
-    if (w->warm) d->warm_workers--;
-    w->warm = false;
-    worker_forget(d, w);
 }
 
 void warm_dismiss(struct daemon *d, const struct module *m, uint64_t gen)

@@ -247,7 +247,7 @@ static void worker_reported(struct daemon *d, struct worker *w)
 static bool forget_if_decided(struct daemon *d, struct worker *w)
 {
     if (w->warm)
-        warm_forget(d, w);
+        forget(d, w);
     else if (w->state == W_REPORTED)
         forget(d, w);
     else
@@ -257,6 +257,8 @@ static bool forget_if_decided(struct daemon *d, struct worker *w)
 
 static void finish(struct daemon *d, struct worker *w)
 {
+    /* A report read just before (still queued at the exit) may have
+     * decided the outcome already. */
     if (forget_if_decided(d, w)) return;
     worker_call_abandoned(d, w, "ended");
     if (w->state != W_DONE) d->live_workers--;
@@ -306,7 +308,7 @@ void worker_started(struct daemon *d, struct worker *w, const Sbx__WorkerStarted
 void worker_spawn_failed(struct daemon *d, struct worker *w, const char *why)
 {
     if (w->warm) { /* nobody asked for it */
-        warm_forget(d, w);
+        forget(d, w);
         return;
     }
     if (w->owner) send_error(d, w->owner, w->spawn_request, SBX__ERROR_CODE__INTERNAL, "%s", why);
