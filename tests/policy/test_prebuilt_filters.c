@@ -44,9 +44,10 @@ Test(prebuilt_filters, zygote_filter)
     free(made.filter);
 }
 
-/* What sbx_confine_prepare hands the worker is the prebuilt program, for
- * the default policy and for one that opts into sockets. */
-Test(prebuilt_filters, prepare_uses_them)
+/* confine_build_filter gives each policy the program of its group set: the
+ * default one without groups, the sockets one when the policy opts in (a
+ * wrong group mask would give the other). */
+Test(prebuilt_filters, each_policy_gets_its_group_sets_program)
 {
     Sbx__Policy p = SBX__POLICY__INIT;
     Sbx__SyscallPolicy sc = SBX__SYSCALL_POLICY__INIT;
