@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -31,6 +32,10 @@ void start_daemon(void)
     daemon_pid = fork();
     cr_assert_geq(daemon_pid, 0);
     if (daemon_pid == 0) {
+        /* A test process that dies (a failed assertion) takes its daemon
+         * with it; left running, the daemon would hold the test's output
+         * open and ctest would wait for it until the timeout. */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (policy_file)
             execl(SBX_BINARY, "sbx", "serve", "--socket", sock, "--policy", policy_file,
                   (char *)NULL);

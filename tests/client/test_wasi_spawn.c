@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "tests/client/fake_server.h"
@@ -169,6 +171,76 @@ Test(wasi_sockets, the_guest_talks_over_a_handed_in_socket)
     buf[n > 0 ? n : 0] = 0;
     cr_assert(strstr(buf, "got 'PONG'"), "%s", buf);
     close(sv[0]), close(out[0]);
+    sbx_disconnect(c);
+    stop_daemon();
+    unlink(pol);
+}
+
+/* A client of the guest's listener: connects and sends one line. */
+static void *connect_and_send(void *arg)
+{
+    const struct sockaddr_un *addr = arg;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (const struct sockaddr *)addr, sizeof *addr)) return NULL;
+    static const char line[] = "hello from client\n";
+    if (write(fd, line, sizeof line - 1) < 0) return NULL;
+    char buf[64];
+    while (read(fd, buf, sizeof buf) > 0) {
+    }
+    close(fd);
+    return NULL;
+}
+
+/* sock_accept through the daemon: the worker accepts on a listening socket
+ * the host handed in (the zygote's own filter, which the worker inherits,
+ * must not refuse accept4 where the worker's policy allows it). */
+Test(wasi_sockets, the_guest_accepts_on_a_handed_in_listener)
+{
+    char pol[] = "/tmp/sbx-wasi-sock-XXXXXX";
+    int pfd = mkstemp(pol);
+    cr_assert_geq(pfd, 0);
+    const char *text = "{\"syscalls\": {\"allow\": [\"SYSCALL_GROUP_SOCKETS\"]}}";
+    cr_assert_eq(write(pfd, text, strlen(text)), (ssize_t)strlen(text));
+    close(pfd);
+    start_daemon_with_policy(pol);
+    struct sbx_client *c = connect_or_fail();
+    struct sbx_client_error err;
+    char id[SBX_MODULE_ID_SIZE];
+    cr_assert_eq(sbx_load_file(c, WASI_PROGS "/accept.wasm", NULL, id, NULL, &err), 0, "%s",
+                 err.message);
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    snprintf(addr.sun_path, sizeof addr.sun_path, "/tmp/sbx-accept-%d.sock", (int)getpid());
+    unlink(addr.sun_path);
+    int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    cr_assert_geq(l, 0);
+    cr_assert_eq(bind(l, (struct sockaddr *)&addr, sizeof addr), 0, "%s", strerror(errno));
+    cr_assert_eq(listen(l, 4), 0);
+    pthread_t client;
+    cr_assert_eq(pthread_create(&client, NULL, connect_and_send, &addr), 0);
+    int out[2];
+    cr_assert_eq(pipe(out), 0);
+    const char *argv[] = {"accept", "3"}; /* no preopens: the listener is guest fd 3 */
+    struct sbx_spawn_options so = SBX_SPAWN_OPTIONS_INIT;
+    so.argv = argv, so.argc = 2;
+    so.socket_fds = &l, so.nsockets = 1;
+    so.stdout_fd = out[1];
+    struct sbx_outcome o;
+    int rc = sbx_run(c, id, &so, &o, &err);
+    /* Closing the listener ends a connection nobody accepted: the client
+     * thread's read returns then, whatever the guest did. */
+    close(l);
+    pthread_join(client, NULL);
+    close(out[1]);
+    cr_assert_eq(rc, 0, "%s", err.message);
+    char buf[256] = {0};
+    ssize_t n = read(out[0], buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = 0;
+    cr_assert_eq(o.kind, SBX_OUTCOME_EXITED, "%s: %s (stdout: %s)", sbx_outcome_kind_name(o.kind),
+                 o.message, buf);
+    cr_assert_eq(o.exit_code, 0, "stdout: %s", buf);
+    cr_assert(strstr(buf, "got 'hello from client"), "%s", buf);
+    close(out[0]);
+    unlink(addr.sun_path);
     sbx_disconnect(c);
     stop_daemon();
     unlink(pol);

@@ -1,13 +1,16 @@
-/* sock_accept on a listening socket handed in by the host (fd 6): a
- * client connects and sends a line. */
+/* sock_accept on a listening socket handed in by the host: a client
+ * connects and sends a line. The listener is guest fd 6 (wasi_run's, after
+ * its preopens), or the fd given as the first argument (3 through the
+ * daemon with no preopens). */
+#include <stdlib.h>
+
 #include "check.h"
 
-#define LISTENER 6
-
-int main(void)
+int main(int argc, char **argv)
 {
+    const i32 listener = argc > 1 ? atoi(argv[1]) : 6;
     i32 conn = -1;
-    E("accept", raw_sock_accept(LISTENER, 0, P(&conn)));
+    E("accept", raw_sock_accept(listener, 0, P(&conn)));
     printf("connection is fd %d\n", conn);
     __wasi_fdstat_t st;
     raw_fd_fdstat_get(conn, P(&st));
@@ -24,8 +27,8 @@ int main(void)
     printf("got '%.*s'", (int)total, buf);
     /* The flags are the new fd's; the listener itself must be non-blocking
      * for accept to return at once. */
-    E("set listener NONBLOCK", raw_fd_fdstat_set_flags(LISTENER, __WASI_FDFLAGS_NONBLOCK));
-    E("accept, nobody waiting", raw_sock_accept(LISTENER, __WASI_FDFLAGS_NONBLOCK, P(&n)));
+    E("set listener NONBLOCK", raw_fd_fdstat_set_flags(listener, __WASI_FDFLAGS_NONBLOCK));
+    E("accept, nobody waiting", raw_sock_accept(listener, __WASI_FDFLAGS_NONBLOCK, P(&n)));
     E("close", raw_fd_close(conn));
     return 0;
 }
