@@ -59,8 +59,23 @@ int confine_generate_filter(unsigned groups, struct sock_fprog *prog,
                             struct sbx_confine_error *err);
 
 /* zygote_filter.c: the zygote's own filter, generated with libseccomp now
- * (prog->filter is malloc'd). */
+ * (prog->filter is malloc'd): the cache prefix (cache_prefix.c) for the
+ * calls confine_worker_unconditional_calls lists, then the denylist, which
+ * confine_generate_zygote_denylist makes alone. */
 int confine_generate_zygote_filter(struct sock_fprog *prog, struct sbx_confine_error *err);
+int confine_generate_zygote_denylist(struct sock_fprog *prog, struct sbx_confine_error *err);
+
+/* The calls some worker policy allows whatever their arguments (every
+ * group's rows without a condition), sorted: how many (cap + 1 if more
+ * than cap). */
+size_t confine_worker_unconditional_calls(int *nrs, size_t cap);
+
+/* cache_prefix.c: writes to out (room for cap) a program head that allows
+ * the sorted, distinct nrs outright on x86-64 and otherwise falls through,
+ * past a load the kernel's action-cache emulation cannot follow, to the
+ * program appended after it. Returns its length, or -EINVAL / -E2BIG. */
+#define CONFINE_PREFIX_MAX 512 /* instructions (8-bit jumps bound it to some 200 calls) */
+int confine_cache_prefix(const int *nrs, size_t n, struct sock_filter *out, size_t cap);
 
 /* Filters generated at build time by policy/gen_filters.c from the
  * functions above (prebuilt_filters.c in the build tree): NULL for a mask
