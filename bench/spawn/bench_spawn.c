@@ -12,7 +12,10 @@
  * its own CPU to its report, and the CPU per spawn of each process: the
  * client, the supervisor, the zygote and the workers' whole lives (the
  * zygote's reaped children), with the rate that total allows on this
- * machine's CPUs. A benchmark, never a test.
+ * machine's CPUs. Last, the floors (floors.h): a message round trip between
+ * two processes on one CPU and on two, and bare forks per second, which no
+ * design that answers a spawn with a new process can go below. A
+ * benchmark, never a test.
  * Usage: bench_spawn SBX NOP.wasm NATIVE_NOP [N] [BLOCKS]
  *   N spawns per configuration (default 2000), in BLOCKS blocks (default 4). */
 #include <fcntl.h>
@@ -33,6 +36,7 @@
 #include "ipc/socket.h"
 #include "proto/sbx.pb-c.h"
 #include "bench/common/bench_stats.h"
+#include "bench/spawn/floors.h"
 
 extern char **environ;
 
@@ -397,6 +401,33 @@ static void status_line(struct conn *c)
     sbx_ipc_free(&r->base);
 }
 
+/* The floors (floors.h), after the daemon has gone: what any design that
+ * answers a spawn with a process of its own pays on this machine. */
+static void print_floors(int n, double best50, double best_rate)
+{
+    struct round_trip same, cross;
+    bool have_same = !floor_round_trip(n, 1, &same), have_cross = !floor_round_trip(n, 0, &cross);
+    double forks1 = floor_forks_per_s(n, 1), forks2 = floor_forks_per_s(n / 2, 2);
+    printf("\nfloors on this machine, same run (no sbx): a message round trip between two "
+           "processes\n(SOCK_SEQPACKET), and fork + _exit + waitpid without exec\n");
+    if (have_same)
+        printf("  round trip, both on one CPU:     p50 %7.1f us, CPU %5.1f us per side\n",
+               same.p50_us, same.cpu_us_per_side);
+    if (have_cross)
+        printf("  round trip, on two CPUs:         p50 %7.1f us, CPU %5.1f us per side\n",
+               cross.p50_us, cross.cpu_us_per_side);
+    if (forks1 > 0 && forks2 > 0)
+        printf("  bare forks per second: 1 loop %.0f, 2 loops %.0f\n", forks1, forks2);
+    /* A spawn through the daemon is two round trips (client <-> supervisor
+     * <-> worker) at least; sbx's rate against bare forks. */
+    if (have_cross)
+        printf("  2 round trips on two CPUs: %.1f us, %.0f%% of sbx's p50 (%.1f us)\n",
+               2 * cross.p50_us, 100 * 2 * cross.p50_us / best50, best50);
+    if (forks2 > 0)
+        printf("  sbx's best rate is %.0f%% of bare forks with 2 loops\n",
+               100 * best_rate / forks2);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4) {
@@ -523,6 +554,7 @@ int main(int argc, char **argv)
         close(conns[k].fd);
     kill(daemon, SIGTERM);
     waitpid(daemon, NULL, 0);
+    print_floors(n, best50, best_rate);
     return 0;
 fail:
     fprintf(stderr, "bench_spawn: a spawn failed\n");
