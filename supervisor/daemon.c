@@ -277,6 +277,7 @@ static void shut_down(struct daemon *d)
     unlink(d->cfg->socket_path);
     zygotes_stop_all(d);
     warm_stop(d);
+    deadlines_stop(d);
 }
 
 int sbx_daemon_run(const struct sbx_daemon_config *cfg)
@@ -286,7 +287,8 @@ int sbx_daemon_run(const struct sbx_daemon_config *cfg)
                        .next_ctl_id = 1,
                        .zygote = {.pid = -1, .ctl = -1},
                        .rotate_timer = -1,
-                       .warm_timer = -1};
+                       .warm_timer = -1,
+                       .deadline_timer = -1};
     sbx__counters__init(&d.counters);
     d.start_us = daemon_now_us();
     signal(SIGPIPE, SIG_IGN);
@@ -305,6 +307,11 @@ int sbx_daemon_run(const struct sbx_daemon_config *cfg)
     }
     /* The zygote is started before any client can send a byte. */
     if (zygotes_init(&d)) return 1;
+    if (deadlines_init(&d)) {
+        fprintf(stderr, "sbx serve: timerfd: %s\n", strerror(errno));
+        zygotes_stop_all(&d);
+        return 1;
+    }
     warm_init(&d);
     /* umask and socket creation before any thread exists (there are none). */
     d.listen_fd =
@@ -340,8 +347,7 @@ int sbx_daemon_run(const struct sbx_daemon_config *cfg)
             case EV_WARM_TIMER: warm_timer_event(&d); break;
             case EV_CONN: handle_client(&d, w->ptr); break;
             case EV_CHANNEL: worker_channel_event(&d, w->ptr); break;
-            case EV_TIMER: worker_timeout(&d, w->ptr); break;
-            case EV_WAIT_TIMER: worker_wait_timeout(&d, w->ptr); break;
+            case EV_DEADLINE: deadlines_event(&d); break;
             default: break; /* unwatched while this batch was pending */
             }
         }

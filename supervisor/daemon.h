@@ -73,9 +73,9 @@ struct worker {
     enum worker_state state;
     pid_t pid;
     int pidfd;
-    int channel;        /* report channel; -1 once closed */
-    int timer;          /* timeout timerfd, or -1 */
-    struct conn *owner; /* NULL once detached or disconnected */
+    int channel;            /* report channel; -1 once closed */
+    uint64_t timeout_at_us; /* its timeout, as daemon_now_us, or 0 (daemon_deadlines.c) */
+    struct conn *owner;     /* NULL once detached or disconnected */
     bool detach;
     bool reply_with_outcome; /* Spawn.reply_with_outcome: no Spawned */
     uint64_t spawn_request;  /* the Spawn awaiting WorkerStarted */
@@ -87,7 +87,7 @@ struct worker {
     /* A Wait waiting for this worker: its connection and request id. */
     struct conn *waiter;
     uint64_t wait_request;
-    int wait_timer;
+    uint64_t wait_at_us; /* when that Wait gives up, or 0 */
     const struct module *module;
     const struct sbx_functype *type; /* of the export, for results */
     uid_t uid;                       /* of the spawning connection: who may use it */
@@ -130,6 +130,8 @@ struct daemon {
     uint64_t rotate_not_before_us;   /* back-off after a failed rotation */
     int rotate_timer;                /* timerfd: the current zygote's age limit */
     int warm_timer;                  /* timerfd: idle warm workers' expiry, or -1 */
+    int deadline_timer;              /* timerfd: workers' deadlines (daemon_deadlines.c) */
+    uint64_t deadline_armed_us;      /* what it is armed for, or 0 */
     struct old_zygote *old_zygotes;
     struct module *modules;
     struct conn *conns;
@@ -165,8 +167,7 @@ enum ev_kind {
     EV_WARM_TIMER,
     EV_CONN,
     EV_CHANNEL,
-    EV_TIMER,
-    EV_WAIT_TIMER
+    EV_DEADLINE
 };
 
 int daemon_watch(struct daemon *d, int fd, enum ev_kind kind, void *ptr);
@@ -216,6 +217,15 @@ void worker_wait(struct daemon *d, struct conn *c, uint64_t request_id, struct w
 void worker_wait_timeout(struct daemon *d, struct worker *w);
 /* Arms (ms > 0) or disarms (0) the worker's timeout. */
 void worker_arm_timeout(struct daemon *d, struct worker *w, uint32_t ms);
+
+/* Deadlines (daemon_deadlines.c): one timerfd for every worker's. */
+int deadlines_init(struct daemon *d);
+void deadlines_stop(struct daemon *d);
+/* *slot (a worker's timeout_at_us or wait_at_us) = at_us; 0 clears it. */
+void deadline_set(struct daemon *d, uint64_t *slot, uint64_t at_us);
+/* The timer fired: runs worker_timeout and worker_wait_timeout for the
+ * deadlines due and arms it for the next. */
+void deadlines_event(struct daemon *d);
 /* May connection c use worker w (Wait, Kill, Call)? */
 bool worker_usable_by(const struct worker *w, const struct conn *c);
 /* Tells w's owner it has a pid (Spawned). */

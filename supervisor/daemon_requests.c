@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "ipc/limits.h"
@@ -450,7 +449,7 @@ static struct worker *start_cold(struct daemon *d, struct conn *c, uint64_t id,
     }
     w->id = d->next_worker_id++;
     w->state = W_STARTING;
-    w->pidfd = w->timer = w->wait_timer = -1;
+    w->pidfd = -1;
     w->channel = ch[0];
     Sbx__ResourceLimits limits;
     adopt(d, c, id, p, w, &limits);

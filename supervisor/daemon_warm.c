@@ -87,7 +87,7 @@ static void fork_warm(struct daemon *d, struct module *m, const Sbx__Policy *pol
     w->state = W_STARTING;
     w->warm = true;
     w->warm_key = k, w->warm_key_len = len;
-    w->pidfd = w->timer = w->wait_timer = -1;
+    w->pidfd = -1;
     w->channel = ch[0];
     w->module = m;
     sbx__usage__init(&w->usage);

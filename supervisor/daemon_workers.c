@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,8 +44,6 @@ static void forget(struct daemon *d, struct worker *w)
             break;
         }
     close_fd(d, &w->channel);
-    close_fd(d, &w->timer);
-    close_fd(d, &w->wait_timer);
     if (w->pidfd >= 0) close(w->pidfd);
     if (w->report) sbx_ipc_free(&w->report->base);
     sbx_broker_free(w->broker);
@@ -233,7 +230,7 @@ static void worker_reported(struct daemon *d, struct worker *w)
     w->state = W_REPORTED;
     send_outcome_once(d, w);
     w->owner = w->waiter = NULL;
-    close_fd(d, &w->wait_timer);
+    w->wait_at_us = 0;
     warm_after_spawn(d, w);
     /* Its module may go now: unloading it kills a worker still exiting
      * (unload_module), so that its mappings go at once, not whenever it
@@ -263,7 +260,7 @@ static void finish(struct daemon *d, struct worker *w)
     worker_call_abandoned(d, w, "ended");
     if (w->state != W_DONE) d->live_workers--;
     w->state = W_DONE;
-    close_fd(d, &w->timer);
+    w->timeout_at_us = 0;
     warm_after_spawn(d, w);
     drop_module_ref(d, (struct module *)w->module);
     w->module = NULL;
@@ -390,9 +387,6 @@ void worker_kill(struct daemon *d, struct worker *w, bool by_request)
 
 void worker_timeout(struct daemon *d, struct worker *w)
 {
-    uint64_t n;
-    if (read(w->timer, &n, sizeof n) < 0) return;
-    close_fd(d, &w->timer);
     if (w->state == W_DONE) return;
     /* Reported, yet still there after its whole time: end it, nothing more
      * (its outcome is out). */
@@ -414,30 +408,15 @@ void worker_wait(struct daemon *d, struct conn *c, uint64_t request_id, struct w
         deliver(d, w);
         return;
     }
-    if (wait->has_timeout_ms) {
-        w->wait_timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-        struct itimerspec its = {
-            .it_value = {.tv_sec = wait->timeout_ms / 1000,
-                         .tv_nsec = (long)(wait->timeout_ms % 1000) * 1000000}};
-        if (!wait->timeout_ms) its.it_value.tv_nsec = 1; /* 0: answer at once */
-        if (w->wait_timer >= 0) {
-            timerfd_settime(w->wait_timer, 0, &its, NULL);
-            daemon_watch(d, w->wait_timer, EV_WAIT_TIMER, w);
-        }
-    }
+    /* A timeout of 0 answers at once (the deadline is already due). */
+    if (wait->has_timeout_ms)
+        deadline_set(d, &w->wait_at_us, daemon_now_us() + (uint64_t)wait->timeout_ms * 1000u);
 }
 
 void worker_arm_timeout(struct daemon *d, struct worker *w, uint32_t ms)
 {
-    close_fd(d, &w->timer);
-    if (!ms) return;
-    w->armed_ms = ms;
-    w->timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-    if (w->timer < 0) return;
-    struct itimerspec its = {
-        .it_value = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000}};
-    timerfd_settime(w->timer, 0, &its, NULL);
-    daemon_watch(d, w->timer, EV_TIMER, w);
+    if (ms) w->armed_ms = ms;
+    deadline_set(d, &w->timeout_at_us, ms ? daemon_now_us() + (uint64_t)ms * 1000u : 0);
 }
 
 bool worker_usable_by(const struct worker *w, const struct conn *c)
@@ -447,7 +426,7 @@ bool worker_usable_by(const struct worker *w, const struct conn *c)
 
 void worker_wait_timeout(struct daemon *d, struct worker *w)
 {
-    close_fd(d, &w->wait_timer);
+    w->wait_at_us = 0;
     if (!w->waiter || w->state == W_DONE) return;
     send_error(d, w->waiter, w->wait_request, SBX__ERROR_CODE__STILL_RUNNING,
                "worker %llu is still running", (unsigned long long)w->id);
@@ -460,7 +439,7 @@ void workers_conn_closed(struct daemon *d, struct conn *c)
         next = w->next;
         if (w->waiter == c) {
             w->waiter = NULL;
-            close_fd(d, &w->wait_timer);
+            w->wait_at_us = 0;
         }
         if (w->caller == c) w->caller = NULL; /* its result goes nowhere */
         if (w->owner != c) continue;

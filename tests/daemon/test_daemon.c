@@ -183,6 +183,56 @@ Test(daemon, timeout_and_kill_end_a_spinning_worker)
     close(fd);
 }
 
+/* Every worker deadline shares one timer (daemon_deadlines.c): a deadline
+ * set after a later one must still fire first, and a Wait whose timeout is
+ * 0 is answered at once while the worker runs on. */
+Test(daemon, deadlines_fire_in_their_own_order)
+{
+    int fd = connect_hello();
+    char id[65];
+    load(fd, RUN_WASM, id);
+    uint64_t slow = hd_spawn(fd, id, "spin", NULL, 0, 9000, NULL);
+    uint64_t fast = hd_spawn(fd, id, "spin", NULL, 0, 100, NULL);
+    /* Armed for the 9 s one first: the 100 ms one must not wait for it. */
+    Sbx__Response *r = hd_try_recv(fd, 5000);
+    cr_assert_not_null(r, "no outcome within 5 s: the earlier deadline did not fire");
+    cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_EVENT);
+    cr_assert_eq(r->event->outcome->worker_id, fast);
+    cr_assert_eq(r->event->outcome->kind_case, SBX__OUTCOME__KIND_TIMEOUT);
+    sbx_ipc_free(&r->base);
+
+    Sbx__Request req;
+    Sbx__Wait w;
+    sbx__request__init(&req);
+    sbx__wait__init(&w);
+    w.has_worker_id = 1, w.worker_id = slow;
+    w.has_timeout_ms = 1, w.timeout_ms = 0;
+    req.body_case = SBX__REQUEST__BODY_WAIT;
+    req.wait = &w;
+    uint64_t wait_id = hd_send(fd, &req, NULL, 0);
+    r = hd_try_recv(fd, 10000);
+    cr_assert_not_null(r, "a Wait with timeout 0 was not answered");
+    cr_assert_eq(r->id, wait_id);
+    cr_assert_eq(r->body_case, SBX__RESPONSE__BODY_ERROR);
+    cr_assert_eq(r->error->code, SBX__ERROR_CODE__STILL_RUNNING);
+    sbx_ipc_free(&r->base);
+
+    hd_send_kill(fd, slow);
+    bool acked = false, ended = false;
+    for (int i = 0; i < 2; i++) {
+        r = response(fd);
+        if (r->body_case == SBX__RESPONSE__BODY_ACK) acked = true;
+        if (r->body_case == SBX__RESPONSE__BODY_EVENT) {
+            cr_assert_eq(r->event->outcome->worker_id, slow);
+            cr_assert_eq(r->event->outcome->kind_case, SBX__OUTCOME__KIND_KILLED);
+            ended = true;
+        }
+        sbx_ipc_free(&r->base);
+    }
+    cr_assert(acked && ended);
+    close(fd);
+}
+
 Test(daemon, many_spawns_in_a_row)
 {
     int fd = connect_hello();
