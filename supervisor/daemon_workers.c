@@ -344,10 +344,11 @@ void worker_channel_event(struct daemon *d, struct worker *w)
         }
         if (msg->body_case == SBX__FROM_WORKER__BODY_REPORT && !w->report) {
             w->report = msg; /* the first report counts */
-            /* It is the last message: stop listening now, so that the
-             * worker's exit (closing its end) wakes nobody here. */
-            close_fd(d, &w->channel);
             worker_reported(d, w);
+            /* It is the last message: stop listening, so that the worker's
+             * exit (closing its end) wakes nobody here. After the outcome
+             * went out: closing a socket takes tens of microseconds. */
+            close_fd(d, &w->channel);
             return;
         }
         if (msg->body_case == SBX__FROM_WORKER__BODY_PATH &&
