@@ -100,6 +100,14 @@ int sbx_runtime_prepare_thread(size_t stack_size)
     return e ? e : get_thread_stack(stack_size ? stack_size : SBX_DEFAULT_WASM_STACK, &lo, &hi);
 }
 
+void sbx_runtime_touch_thread_stack(void)
+{
+    if (!thread_stack.map) return;
+    volatile uint64_t *top =
+        (volatile uint64_t *)((char *)thread_stack.map + thread_stack.map_size - sizeof(uint64_t));
+    *top = 0;
+}
+
 static void set_trap(struct sbx_trap *trap, int code, const char *msg)
 {
     memset(trap, 0, sizeof(*trap));

@@ -201,6 +201,11 @@ void sbx_instance_set_epoch(struct sbx_instance *inst, const volatile uint64_t *
  * them. Returns 0 or -errno. */
 int sbx_runtime_prepare_thread(size_t stack_size);
 
+/* Touches the top page of the calling thread's wasm stack (if prepared),
+ * which the first call would otherwise fault in: a warm worker does it
+ * while it waits, off its spawn's path. */
+void sbx_runtime_touch_thread_stack(void);
+
 struct sbx_memory *sbx_instance_memory(struct sbx_instance *inst);
 const struct sbx_module *sbx_instance_module(const struct sbx_instance *inst);
 

@@ -35,6 +35,26 @@ static void fill_usage(Sbx__WorkerReport *report, Sbx__Usage *usage)
     report->usage = usage;
 }
 
+void worker_rehearse_report(void)
+{
+    Sbx__Exited exited;
+    sbx__exited__init(&exited);
+    exited.has_code = 1, exited.code = 0;
+    Sbx__WorkerReport report;
+    sbx__worker_report__init(&report);
+    report.kind_case = SBX__WORKER_REPORT__KIND_EXITED;
+    report.exited = &exited;
+    Sbx__Usage usage;
+    fill_usage(&report, &usage);
+    Sbx__FromWorker msg;
+    sbx__from_worker__init(&msg);
+    msg.body_case = SBX__FROM_WORKER__BODY_REPORT;
+    msg.report = &report;
+    uint8_t buf[256];
+    if (protobuf_c_message_get_packed_size(&msg.base) <= sizeof buf)
+        protobuf_c_message_pack(&msg.base, buf);
+}
+
 static _Noreturn void send_report(Sbx__WorkerReport *report)
 {
     Sbx__Usage usage;

@@ -37,6 +37,10 @@ void worker_report_violation(int syscall_nr);
  * trap followed a memory.grow the limit refused), or the trap itself. */
 _Noreturn void worker_end_trap(const struct sbx_instance *inst, const struct sbx_trap *t);
 
+/* Does what sending a report does, but sends nothing: the usage query and
+ * the packing, so that their first page faults happen now. */
+void worker_rehearse_report(void);
+
 /* results[i] <- res[i] as protobuf Values; vals and ptrs hold ft->nresults. */
 void worker_results_to_proto(const struct sbx_functype *ft, const union sbx_val *res,
                              Sbx__Value *vals, Sbx__Value **ptrs);
