@@ -7,7 +7,9 @@
 #     client and two concurrent clients, request -> Spawned and request ->
 #     Outcome p50/p99, spawns/s, and the zygote/worker cost split, vs
 #     fork+exec of a static native program that does nothing (one and two
-#     loops at once);
+#     loops at once); then the floors of this machine in the same run: a
+#     message round trip between two processes (one CPU, two CPUs) and
+#     bare fork + _exit + waitpid per second;
 #  2. memory per idle keep-alive worker (bench/memory): Pss and private
 #     pages per worker, and whether code and image pages are shared, vs N
 #     idle static native processes and N node processes of the same module.
