@@ -133,17 +133,29 @@ Test(wasi_spawn, sockets_only_where_the_policy_allows_them)
     sbx_disconnect(c);
 }
 
-TestSuite(wasi_sockets, .timeout = 60);
+/* A daemon whose policy allows the sockets group, for each test. */
+static char sockets_policy[] = "/tmp/sbx-wasi-sock-XXXXXX";
 
-Test(wasi_sockets, the_guest_talks_over_a_handed_in_socket)
+static void sockets_setup(void)
 {
-    char pol[] = "/tmp/sbx-wasi-sock-XXXXXX";
-    int pfd = mkstemp(pol);
+    int pfd = mkstemp(sockets_policy);
     cr_assert_geq(pfd, 0);
     const char *text = "{\"syscalls\": {\"allow\": [\"SYSCALL_GROUP_SOCKETS\"]}}";
     cr_assert_eq(write(pfd, text, strlen(text)), (ssize_t)strlen(text));
     close(pfd);
-    start_daemon_with_policy(pol);
+    start_daemon_with_policy(sockets_policy);
+}
+
+static void sockets_teardown(void)
+{
+    stop_daemon();
+    unlink(sockets_policy);
+}
+
+TestSuite(wasi_sockets, .init = sockets_setup, .fini = sockets_teardown, .timeout = 60);
+
+Test(wasi_sockets, the_guest_talks_over_a_handed_in_socket)
+{
     struct sbx_client *c = connect_or_fail();
     struct sbx_client_error err;
     char id[SBX_MODULE_ID_SIZE];
@@ -172,8 +184,6 @@ Test(wasi_sockets, the_guest_talks_over_a_handed_in_socket)
     cr_assert(strstr(buf, "got 'PONG'"), "%s", buf);
     close(sv[0]), close(out[0]);
     sbx_disconnect(c);
-    stop_daemon();
-    unlink(pol);
 }
 
 /* A client of the guest's listener: connects and sends one line. */
@@ -196,13 +206,6 @@ static void *connect_and_send(void *arg)
  * must not refuse accept4 where the worker's policy allows it). */
 Test(wasi_sockets, the_guest_accepts_on_a_handed_in_listener)
 {
-    char pol[] = "/tmp/sbx-wasi-sock-XXXXXX";
-    int pfd = mkstemp(pol);
-    cr_assert_geq(pfd, 0);
-    const char *text = "{\"syscalls\": {\"allow\": [\"SYSCALL_GROUP_SOCKETS\"]}}";
-    cr_assert_eq(write(pfd, text, strlen(text)), (ssize_t)strlen(text));
-    close(pfd);
-    start_daemon_with_policy(pol);
     struct sbx_client *c = connect_or_fail();
     struct sbx_client_error err;
     char id[SBX_MODULE_ID_SIZE];
@@ -242,6 +245,4 @@ Test(wasi_sockets, the_guest_accepts_on_a_handed_in_listener)
     close(out[0]);
     unlink(addr.sun_path);
     sbx_disconnect(c);
-    stop_daemon();
-    unlink(pol);
 }

@@ -155,6 +155,26 @@ Test(daemon, a_trap_comes_back_with_its_kind_and_backtrace)
     close(fd);
 }
 
+/* Kills worker w: the Kill's ack and w's outcome, killed by request, come
+ * back in either order. */
+static void kill_and_see_it_killed(int fd, uint64_t w)
+{
+    hd_send_kill(fd, w);
+    bool acked = false, ended = false;
+    for (int i = 0; i < 2; i++) {
+        Sbx__Response *r = response(fd);
+        if (r->body_case == SBX__RESPONSE__BODY_ACK) acked = true;
+        if (r->body_case == SBX__RESPONSE__BODY_EVENT) {
+            cr_assert_eq(r->event->outcome->worker_id, w);
+            cr_assert_eq(r->event->outcome->kind_case, SBX__OUTCOME__KIND_KILLED);
+            cr_assert(r->event->outcome->killed->by_request);
+            ended = true;
+        }
+        sbx_ipc_free(&r->base);
+    }
+    cr_assert(acked && ended);
+}
+
 Test(daemon, timeout_and_kill_end_a_spinning_worker)
 {
     int fd = connect_hello();
@@ -165,21 +185,7 @@ Test(daemon, timeout_and_kill_end_a_spinning_worker)
     cr_assert_eq(r->event->outcome->kind_case, SBX__OUTCOME__KIND_TIMEOUT);
     sbx_ipc_free(&r->base);
 
-    uint64_t w = hd_spawn(fd, id, "spin", NULL, 0, 0, NULL);
-    hd_send_kill(fd, w);
-    /* The ack and the outcome, in either order. */
-    bool acked = false, ended = false;
-    for (int i = 0; i < 2; i++) {
-        r = response(fd);
-        if (r->body_case == SBX__RESPONSE__BODY_ACK) acked = true;
-        if (r->body_case == SBX__RESPONSE__BODY_EVENT) {
-            cr_assert_eq(r->event->outcome->kind_case, SBX__OUTCOME__KIND_KILLED);
-            cr_assert(r->event->outcome->killed->by_request);
-            ended = true;
-        }
-        sbx_ipc_free(&r->base);
-    }
-    cr_assert(acked && ended);
+    kill_and_see_it_killed(fd, hd_spawn(fd, id, "spin", NULL, 0, 0, NULL));
     close(fd);
 }
 
@@ -217,19 +223,7 @@ Test(daemon, deadlines_fire_in_their_own_order)
     cr_assert_eq(r->error->code, SBX__ERROR_CODE__STILL_RUNNING);
     sbx_ipc_free(&r->base);
 
-    hd_send_kill(fd, slow);
-    bool acked = false, ended = false;
-    for (int i = 0; i < 2; i++) {
-        r = response(fd);
-        if (r->body_case == SBX__RESPONSE__BODY_ACK) acked = true;
-        if (r->body_case == SBX__RESPONSE__BODY_EVENT) {
-            cr_assert_eq(r->event->outcome->worker_id, slow);
-            cr_assert_eq(r->event->outcome->kind_case, SBX__OUTCOME__KIND_KILLED);
-            ended = true;
-        }
-        sbx_ipc_free(&r->base);
-    }
-    cr_assert(acked && ended);
+    kill_and_see_it_killed(fd, slow);
     close(fd);
 }
 
