@@ -4,7 +4,10 @@
  * program to execute, another process to trace, or a kernel extension. A
  * denylist closes those, answered with EPERM rather than a kill: the
  * workers inherit this filter, and under the kernel's precedence their own
- * filter's SIGSYS (reported, naming the call) still wins over EPERM. */
+ * filter's SIGSYS (reported, naming the call) still wins over EPERM.
+ * Before the denylist, a prefix (cache_prefix.c) decides nothing new; it
+ * keeps the kernel from caching the zygote's allowances, which makes every
+ * worker's filter install cheaper. */
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
