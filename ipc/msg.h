@@ -9,7 +9,9 @@
 #ifndef SBX_IPC_MSG_H
 #define SBX_IPC_MSG_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <protobuf-c/protobuf-c.h>
 
 /* Packs `msg` and sends it with `nfds` fds (which stay the caller's). Errors:
@@ -46,6 +48,29 @@ int sbx_ipc_recv(int fd, const ProtobufCMessageDescriptor *desc, ProtobufCMessag
  * 0, -EPROTO or -ENOBUFS as above. */
 int sbx_ipc_unpack(const ProtobufCMessageDescriptor *desc, const void *buf, size_t len,
                    ProtobufCMessage **out);
+
+/* Storage for receiving without malloc (sbx_ipc_recv_arena): `packet`
+ * holds SBX_IPC_MAX_MESSAGE bytes, `mem` `size` bytes for the unpacked
+ * message (what does not fit is malloc'd and freed as usual). One message
+ * at a time lives in an arena: the next receive reuses it. The rest is the
+ * arena's own bookkeeping. */
+struct sbx_ipc_arena {
+    uint8_t *packet;
+    uint8_t *mem;
+    size_t size;
+    size_t used, budget_left;
+    bool exhausted;
+};
+
+/* sbx_ipc_recv into the caller's arena instead of malloc'd memory, for a
+ * process that forks after each message (the zygote: every page it writes
+ * after a fork is a copy-on-write fault). Same results and errors, plus
+ * -EINVAL for an arena without storage. Free the message with
+ * sbx_ipc_arena_free, before the next receive into the same arena. */
+int sbx_ipc_recv_arena(int fd, const ProtobufCMessageDescriptor *desc, struct sbx_ipc_arena *a,
+                       ProtobufCMessage **out, int *fds, size_t *nfds, size_t max_fds,
+                       int timeout_ms);
+void sbx_ipc_arena_free(struct sbx_ipc_arena *a, ProtobufCMessage *msg);
 
 /* Frees a message from sbx_ipc_recv or sbx_ipc_unpack; NULL is ignored. */
 void sbx_ipc_free(ProtobufCMessage *msg);

@@ -4,6 +4,7 @@
  * and the caller gets -errno. */
 #include "ipc/msg.h"
 #include "ipc/limits.h"
+#include "ipc/recv_internal.h"
 #include "ipc/wait_internal.h"
 
 #include <errno.h>
@@ -40,22 +41,21 @@ static int collect_fds(struct msghdr *mh, int *got, size_t *ngot)
     return rc;
 }
 
-int sbx_ipc_recv(int fd, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out, int *fds,
-                 size_t *nfds, size_t max_fds, int timeout_ms)
+/* Receives one packet into buf (SBX_IPC_MAX_MESSAGE bytes) and unpacks it
+ * with `unpack`: sbx_ipc_recv's contract, whoever owns the storage. */
+int ipc_recv_into(int fd, uint8_t *buf, int *fds, size_t *nfds, size_t max_fds, int timeout_ms,
+                  int (*unpack)(const void *buf, size_t len, void *ctx), void *ctx)
 {
-    if (out) *out = NULL;
     if (nfds) *nfds = 0;
-    if (!desc || !out || !nfds || (max_fds && !fds)) return -EINVAL;
+    if (!nfds || (max_fds && !fds)) return -EINVAL;
     if (max_fds > SBX_IPC_MAX_FDS) max_fds = SBX_IPC_MAX_FDS;
 
-    /* One byte more than the cap would be enough to see truncation, but
-     * MSG_TRUNC makes recvmsg return the packet's real length anyway. */
-    char *buf = malloc(SBX_IPC_MAX_MESSAGE);
-    if (!buf) return -ENOMEM;
     union {
         struct cmsghdr align;
         char buf[CONTROL_LEN];
     } control;
+    /* One byte more than the cap would be enough to see truncation, but
+     * MSG_TRUNC makes recvmsg return the packet's real length anyway. */
     struct iovec iov = {.iov_base = buf, .iov_len = SBX_IPC_MAX_MESSAGE};
     struct msghdr mh;
     ssize_t len;
@@ -72,10 +72,7 @@ int sbx_ipc_recv(int fd, const ProtobufCMessageDescriptor *desc, ProtobufCMessag
         int rc = errno;
         if (rc == EINTR) continue;
         if (rc == EAGAIN) rc = -ipc_wait_fd(fd, POLLIN, &d);
-        if (rc) {
-            free(buf);
-            return -rc;
-        }
+        if (rc) return -rc;
     }
 
     int got[GOT_MAX];
@@ -85,8 +82,7 @@ int sbx_ipc_recv(int fd, const ProtobufCMessageDescriptor *desc, ProtobufCMessag
     if (!rc && ngot > max_fds) rc = -ETOOMANYREFS;
     if (!rc && (size_t)len > SBX_IPC_MAX_MESSAGE) rc = -EMSGSIZE;
     if (!rc && len == 0) rc = -EPIPE; /* end of stream; senders never send empty packets */
-    if (!rc) rc = sbx_ipc_unpack(desc, buf, (size_t)len, out);
-    free(buf);
+    if (!rc) rc = unpack(buf, (size_t)len, ctx);
     if (rc) {
         sbx_ipc_close_fds(got, ngot);
         return rc;
@@ -94,4 +90,29 @@ int sbx_ipc_recv(int fd, const ProtobufCMessageDescriptor *desc, ProtobufCMessag
     if (ngot) memcpy(fds, got, ngot * sizeof(int));
     *nfds = ngot;
     return 0;
+}
+
+struct plain_unpack {
+    const ProtobufCMessageDescriptor *desc;
+    ProtobufCMessage **out;
+};
+
+static int plain_unpack(const void *buf, size_t len, void *ctx)
+{
+    struct plain_unpack *u = ctx;
+    return sbx_ipc_unpack(u->desc, buf, len, u->out);
+}
+
+int sbx_ipc_recv(int fd, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out, int *fds,
+                 size_t *nfds, size_t max_fds, int timeout_ms)
+{
+    if (out) *out = NULL;
+    if (nfds) *nfds = 0;
+    if (!desc || !out) return -EINVAL;
+    uint8_t *buf = malloc(SBX_IPC_MAX_MESSAGE);
+    if (!buf) return -ENOMEM;
+    struct plain_unpack u = {desc, out};
+    int rc = ipc_recv_into(fd, buf, fds, nfds, max_fds, timeout_ms, plain_unpack, &u);
+    free(buf);
+    return rc;
 }

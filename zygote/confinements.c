@@ -37,8 +37,12 @@ const struct sbx_confine *zygote_confinement(struct zygote_confinements **cache,
     struct zygote_confinements *c = *cache;
     Sbx__Policy *dflt = NULL;
     if (!policy && !(policy = dflt = sbx_policy_default())) goto oom;
+    /* The key is packed on the stack when it fits: a lookup that hits (the
+     * usual case) allocates nothing, which in the zygote means no heap
+     * page written after the last fork. */
     size_t len = protobuf_c_message_get_packed_size(&policy->base);
-    uint8_t *key = malloc(len ? len : 1);
+    uint8_t small[1024];
+    uint8_t *key = len <= sizeof small ? small : malloc(len);
     if (!key) {
         sbx_policy_free(dflt);
         goto oom;
@@ -46,10 +50,17 @@ const struct sbx_confine *zygote_confinement(struct zygote_confinements **cache,
     protobuf_c_message_pack(&policy->base, key);
     for (size_t i = 0; i < c->n; i++)
         if (c->e[i].len == len && !memcmp(c->e[i].key, key, len)) {
-            free(key);
+            if (key != small) free(key);
             sbx_policy_free(dflt);
             return c->e[i].conf;
         }
+    if (key == small) { /* kept by the cache: a copy of its own */
+        if (!(key = malloc(len ? len : 1))) {
+            sbx_policy_free(dflt);
+            goto oom;
+        }
+        memcpy(key, small, len);
+    }
     struct sbx_confine *conf;
     int rc = sbx_confine_prepare(policy, &conf, err);
     sbx_policy_free(dflt);

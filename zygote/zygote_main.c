@@ -44,6 +44,7 @@ struct worker_entry {
 struct zygote {
     int ctl;
     int sigfd;
+    struct sbx_ipc_arena rx; /* requests are received into static storage */
     struct sbx_pool *pool;
     struct zygote_confinements *confinements;
     struct module_entry *modules;
@@ -311,8 +312,8 @@ static void handle_request(struct zygote *z)
     Sbx__ControlRequest *req = NULL;
     int fds[SBX_IPC_MAX_FDS];
     size_t nfds = 0;
-    int rc = sbx_ipc_recv(z->ctl, &sbx__control_request__descriptor, (ProtobufCMessage **)&req, fds,
-                          &nfds, SBX_IPC_MAX_FDS, -1);
+    int rc = sbx_ipc_recv_arena(z->ctl, &sbx__control_request__descriptor, &z->rx,
+                                (ProtobufCMessage **)&req, fds, &nfds, SBX_IPC_MAX_FDS, -1);
     if (rc == -EPIPE) _exit(0); /* the supervisor is gone */
     if (rc) return;             /* a bad packet: consumed, its fds closed */
     struct sbx_ipc_reject why;
@@ -327,12 +328,20 @@ static void handle_request(struct zygote *z)
         }
     }
     sbx_ipc_close_fds(fds, nfds); /* the children have their copies */
-    sbx_ipc_free(&req->base);
+    sbx_ipc_arena_free(&z->rx, &req->base);
 }
+
+/* Where requests are received and unpacked: static, so that the pages a
+ * request writes after a fork are the few it fills, not the allocator's
+ * (ipc/arena.c). A ForkWorker's unpacked request stays valid in the child,
+ * which has its own copy. */
+static uint8_t rx_packet[SBX_IPC_MAX_MESSAGE];
+static _Alignas(16) uint8_t rx_mem[16384];
 
 _Noreturn void sbx_zygote_main(int ctl, const struct sbx_zygote_config *cfg)
 {
-    struct zygote z = {.ctl = ctl, .sigfd = -1};
+    struct zygote z = {
+        .ctl = ctl, .sigfd = -1, .rx = {.packet = rx_packet, .mem = rx_mem, .size = sizeof rx_mem}};
     /* The zygote must not outlive the supervisor. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     prctl(PR_SET_NAME, "sbx-zygote");
