@@ -2,14 +2,19 @@
  * message from an untrusted peer: the bounded unpack, the validators of
  * every channel, and the receive path over a real socket with fds attached.
  *
- * Input: byte 0 picks the channel (bits 0-1) and how many fds travel with
- * the packet (bits 2-4, up to 7: more than the protocol allows); the rest is
- * the packet. Besides crashes, leaks and sanitizer reports it checks:
+ * Input: byte 0 picks the channel (bits 0-1), how many fds travel with
+ * the packet (bits 2-4, up to 7: more than the protocol allows) and, for
+ * the channels other than client requests, whether the socket step
+ * receives into an arena as the zygote does (bit 5); the rest is the
+ * packet. Besides crashes, leaks and sanitizer reports it checks:
  *   - every fd received with a refused packet is closed (the lowest free fd
  *     number is the same after the socket step as before it: a leaked fd
  *     would take that number);
  *   - a message that validates packs again to bytes that unpack and
- *     validate the same way (the validators accept only what round-trips). */
+ *     validate the same way (the validators accept only what round-trips);
+ *   - a message received into an arena (a small one, so that big messages
+ *     spill to the heap) is the message sbx_ipc_unpack makes of the same
+ *     bytes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -27,6 +32,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int sv[2] = {-1, -1};
 static int devnull = -1;
+
+static uint8_t arena_packet[SBX_IPC_MAX_MESSAGE];
+static _Alignas(16) uint8_t arena_mem[2048];
+
+/* The arena's message packs to the same bytes as the plain unpack's. */
+static void check_same_as_plain(const ProtobufCMessage *m, const uint8_t *pkt, size_t len)
+{
+    ProtobufCMessage *plain;
+    if (sbx_ipc_unpack(m->descriptor, pkt, len, &plain) != 0) abort();
+    size_t a = protobuf_c_message_get_packed_size(m), b = protobuf_c_message_get_packed_size(plain);
+    uint8_t *x = malloc(a ? a : 1), *y = malloc(b ? b : 1);
+    if (!x || !y) abort();
+    if (a != b || protobuf_c_message_pack(m, x) != a || protobuf_c_message_pack(plain, y) != b ||
+        memcmp(x, y, a))
+        abort();
+    free(x);
+    free(y);
+    sbx_ipc_free(plain);
+}
 
 static int probe_lowest_free(void)
 {
@@ -128,6 +152,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             Sbx__Request *req;
             rc = sbx_ipc_recv_request(sv[1], &req, fds, &nfds, 0, &why);
             if (rc == 0) sbx_ipc_free(&req->base);
+        } else if (data[0] & 0x20) {
+            struct sbx_ipc_arena a = {
+                .packet = arena_packet, .mem = arena_mem, .size = sizeof arena_mem};
+            rc = sbx_ipc_recv_arena(sv[1], desc, &a, &m, fds, &nfds, SBX_IPC_MAX_FDS, 0);
+            if (rc == 0) {
+                check_same_as_plain(m, pkt, len);
+                if (validate(m, nfds, &why) != 0) sbx_ipc_close_fds(fds, nfds);
+                sbx_ipc_arena_free(&a, m);
+            }
         } else {
             rc = sbx_ipc_recv(sv[1], desc, &m, fds, &nfds, SBX_IPC_MAX_FDS, 0);
             if (rc == 0) {
