@@ -10,6 +10,7 @@
 #include "ipc/msg.h"
 #include "ipc/limits.h"
 #include "ipc/recv_internal.h"
+#include "ipc/unpack_internal.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -21,16 +22,11 @@ static bool in_arena(const struct sbx_ipc_arena *a, const void *p)
     return (const uint8_t *)p >= a->mem && (const uint8_t *)p < a->mem + a->size;
 }
 
-/* Bump allocation; past the arena, malloc. Either way within the same
- * budget as sbx_ipc_unpack's. */
-static void *arena_alloc(void *data, size_t size)
+/* Bump allocation; past the arena, malloc. (The budget is the unpack's:
+ * ipc_unpack_from.) */
+static void *arena_take(void *data, size_t size)
 {
     struct sbx_ipc_arena *a = data;
-    if (size > a->budget_left) {
-        a->exhausted = true;
-        return NULL;
-    }
-    a->budget_left -= size;
     size_t at = (a->used + 15) & ~(size_t)15;
     if (at <= a->size && size <= a->size - at) {
         a->used = at + size;
@@ -39,7 +35,7 @@ static void *arena_alloc(void *data, size_t size)
     return malloc(size ? size : 1);
 }
 
-static void arena_free(void *data, void *p)
+static void arena_give(void *data, void *p)
 {
     if (!in_arena(data, p)) free(p);
 }
@@ -53,14 +49,9 @@ struct arena_unpack {
 static int unpack_in_arena(const void *buf, size_t len, void *ctx)
 {
     struct arena_unpack *u = ctx;
-    struct sbx_ipc_arena *a = u->a;
-    a->used = 0;
-    a->budget_left = SBX_IPC_UNPACK_BUDGET;
-    a->exhausted = false;
-    ProtobufCAllocator alloc = {.alloc = arena_alloc, .free = arena_free, .allocator_data = a};
-    *u->out = protobuf_c_message_unpack(u->desc, &alloc, len, buf);
-    if (!*u->out) return a->exhausted ? -ENOBUFS : -EPROTO;
-    return 0;
+    u->a->used = 0;
+    struct ipc_memory mem = {arena_take, arena_give, u->a};
+    return ipc_unpack_from(u->desc, buf, len, &mem, u->out);
 }
 
 int sbx_ipc_recv_arena(int fd, const ProtobufCMessageDescriptor *desc, struct sbx_ipc_arena *a,
@@ -77,7 +68,7 @@ int sbx_ipc_recv_arena(int fd, const ProtobufCMessageDescriptor *desc, struct sb
 void sbx_ipc_arena_free(struct sbx_ipc_arena *a, ProtobufCMessage *msg)
 {
     if (!msg) return;
-    ProtobufCAllocator alloc = {.alloc = arena_alloc, .free = arena_free, .allocator_data = a};
+    ProtobufCAllocator alloc = {.alloc = arena_take, .free = arena_give, .allocator_data = a};
     protobuf_c_message_free_unpacked(msg, &alloc);
     a->used = 0;
 }

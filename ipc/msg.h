@@ -9,7 +9,6 @@
 #ifndef SBX_IPC_MSG_H
 #define SBX_IPC_MSG_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <protobuf-c/protobuf-c.h>
@@ -52,14 +51,13 @@ int sbx_ipc_unpack(const ProtobufCMessageDescriptor *desc, const void *buf, size
 /* Storage for receiving without malloc (sbx_ipc_recv_arena): `packet`
  * holds SBX_IPC_MAX_MESSAGE bytes, `mem` `size` bytes for the unpacked
  * message (what does not fit is malloc'd and freed as usual). One message
- * at a time lives in an arena: the next receive reuses it. The rest is the
+ * at a time lives in an arena: the next receive reuses it. `used` is the
  * arena's own bookkeeping. */
 struct sbx_ipc_arena {
     uint8_t *packet;
     uint8_t *mem;
     size_t size;
-    size_t used, budget_left;
-    bool exhausted;
+    size_t used;
 };
 
 /* sbx_ipc_recv into the caller's arena instead of malloc'd memory, for a
