@@ -76,6 +76,30 @@ static inline Sbx__Request *new_spawn(size_t nstdio)
     return r;
 }
 
+/* A Request with id 1 whose Spawn holds `count` empty Values: 2 bytes
+ * each on the wire, a pointer and a struct each once unpacked. Sixty
+ * thousand of them fit the packet cap and exceed the unpack budget. The
+ * caller frees the bytes; *len is their length. */
+static inline uint8_t *expanding_spawn(size_t count, size_t *len)
+{
+    size_t inner = 2 * count;
+    uint8_t *buf = malloc(inner + 16), *p = buf;
+    cr_assert_not_null(buf);
+    *p++ = 0x08; /* id = 1 */
+    *p++ = 0x01;
+    *p++ = 0x2a; /* field 5 (spawn), length-delimited */
+    for (size_t n = inner;; n >>= 7) {
+        *p++ = (uint8_t)((n & 0x7f) | (n >= 0x80 ? 0x80 : 0));
+        if (n < 0x80) break;
+    }
+    for (size_t i = 0; i < count; i++) {
+        *p++ = 0x3a; /* field 7 (args), length-delimited, empty */
+        *p++ = 0x00;
+    }
+    *len = (size_t)(p - buf);
+    return buf;
+}
+
 static inline void free_spawn(Sbx__Request *r)
 {
     for (size_t i = 0; i < r->spawn->n_stdio; i++)

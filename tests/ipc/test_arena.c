@@ -18,22 +18,30 @@ static bool inside(const void *p, size_t size)
     return (const uint8_t *)p >= mem && (const uint8_t *)p < mem + size;
 }
 
-Test(arena, a_message_lands_in_the_arena_with_its_fds)
+/* Sends r with nsend fds and receives it into a. */
+static Sbx__Request *through_arena(const Sbx__Request *r, size_t nsend, struct sbx_ipc_arena *a,
+                                   int *fds, size_t *nfds)
 {
     int sv[2];
     make_pair(sv);
-    Sbx__Request *r = new_spawn(2);
-    int send_fds[2] = {0, 1};
-    cr_assert_eq(sbx_ipc_send(sv[0], &r->base, send_fds, 2, 1000), 0);
-    free_spawn(r);
-
-    struct sbx_ipc_arena a = arena(sizeof mem);
+    const int send_fds[2] = {0, 1};
+    cr_assert_eq(sbx_ipc_send(sv[0], &r->base, send_fds, nsend, 1000), 0);
     Sbx__Request *got = NULL;
+    cr_assert_eq(sbx_ipc_recv_arena(sv[1], &sbx__request__descriptor, a, (ProtobufCMessage **)&got,
+                                    fds, nfds, SBX_IPC_MAX_FDS, 1000),
+                 0);
+    close_pair(sv);
+    return got;
+}
+
+Test(arena, a_message_lands_in_the_arena_with_its_fds)
+{
+    Sbx__Request *r = new_spawn(2);
+    struct sbx_ipc_arena a = arena(sizeof mem);
     int fds[SBX_IPC_MAX_FDS];
     size_t nfds = 0;
-    cr_assert_eq(sbx_ipc_recv_arena(sv[1], &sbx__request__descriptor, &a, (ProtobufCMessage **)&got,
-                                    fds, &nfds, SBX_IPC_MAX_FDS, 1000),
-                 0);
+    Sbx__Request *got = through_arena(r, 2, &a, fds, &nfds);
+    free_spawn(r);
     cr_assert_eq(nfds, 2);
     cr_assert(inside(got, sizeof mem) && inside(got->spawn, sizeof mem));
     cr_assert_str_eq(got->spawn->module_id, TEST_MODULE_ID);
@@ -44,15 +52,12 @@ Test(arena, a_message_lands_in_the_arena_with_its_fds)
     sbx_ipc_arena_free(&a, &got->base);
     cr_assert_eq(a.used, 0, "freed: the next message starts at the arena's beginning");
     sbx_ipc_close_fds(fds, nfds);
-    close_pair(sv);
 }
 
 /* A message bigger than the arena: what does not fit comes from the heap
  * (freed by sbx_ipc_arena_free; LeakSanitizer would say otherwise). */
 Test(arena, what_does_not_fit_spills_to_the_heap)
 {
-    int sv[2];
-    make_pair(sv);
     Sbx__Request *r = new_spawn(0);
     static char *many[200];
     static char text[200][40];
@@ -61,16 +66,11 @@ Test(arena, what_does_not_fit_spills_to_the_heap)
         many[i] = text[i];
     }
     r->spawn->n_argv = 200, r->spawn->argv = many;
-    cr_assert_eq(sbx_ipc_send(sv[0], &r->base, NULL, 0, 1000), 0);
-    free_spawn(r);
-
     struct sbx_ipc_arena a = arena(512);
-    Sbx__Request *got = NULL;
     int fds[SBX_IPC_MAX_FDS];
     size_t nfds = 0;
-    cr_assert_eq(sbx_ipc_recv_arena(sv[1], &sbx__request__descriptor, &a, (ProtobufCMessage **)&got,
-                                    fds, &nfds, SBX_IPC_MAX_FDS, 1000),
-                 0);
+    Sbx__Request *got = through_arena(r, 0, &a, fds, &nfds);
+    free_spawn(r);
     cr_assert_eq(got->spawn->n_argv, 200);
     cr_assert_str_eq(got->spawn->argv[199], "argument number 199 of many");
     bool spilled = false;
@@ -79,7 +79,6 @@ Test(arena, what_does_not_fit_spills_to_the_heap)
     cr_assert(spilled, "some of it came from the heap");
     cr_assert_leq(a.used, 512);
     sbx_ipc_arena_free(&a, &got->base);
-    close_pair(sv);
 }
 
 Test(arena, bytes_that_do_not_unpack_are_refused_and_their_fds_closed)
@@ -107,19 +106,11 @@ Test(arena, bytes_that_do_not_unpack_are_refused_and_their_fds_closed)
 
 Test(arena, the_unpack_budget_holds)
 {
-    /* 60,000 empty Values: 120 KB on the wire, megabytes unpacked. */
-    size_t count = 60000, inner = 2 * count;
-    uint8_t *buf = malloc(inner + 16), *p = buf;
-    *p++ = 0x08, *p++ = 0x01, *p++ = 0x2a;
-    for (size_t len = inner;; len >>= 7) {
-        *p++ = (uint8_t)((len & 0x7f) | (len >= 0x80 ? 0x80 : 0));
-        if (len < 0x80) break;
-    }
-    for (size_t i = 0; i < count; i++)
-        *p++ = 0x3a, *p++ = 0x00;
+    size_t len;
+    uint8_t *buf = expanding_spawn(60000, &len);
     int sv[2];
     make_pair(sv);
-    cr_assert_eq(sbx_ipc_send_raw(sv[0], buf, (size_t)(p - buf), NULL, 0, 1000), 0);
+    cr_assert_eq(sbx_ipc_send_raw(sv[0], buf, len, NULL, 0, 1000), 0);
     free(buf);
     struct sbx_ipc_arena a = arena(sizeof mem);
     ProtobufCMessage *got;

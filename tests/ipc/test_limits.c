@@ -86,20 +86,8 @@ Test(limits, oversized_packet_refused_on_receive)
  * unpacked (a pointer and a struct each). The budget refuses it. */
 Test(limits, message_built_to_expand_hits_the_budget)
 {
-    size_t count = 60000, inner = 2 * count;
-    uint8_t *buf = malloc(inner + 16), *p = buf;
-    *p++ = 0x08; /* id = 1 */
-    *p++ = 0x01;
-    *p++ = 0x2a; /* field 5 (spawn), length-delimited */
-    for (size_t len = inner;; len >>= 7) {
-        *p++ = (uint8_t)((len & 0x7f) | (len >= 0x80 ? 0x80 : 0));
-        if (len < 0x80) break;
-    }
-    for (size_t i = 0; i < count; i++) {
-        *p++ = 0x3a; /* field 7 (args), length-delimited, empty */
-        *p++ = 0x00;
-    }
-    size_t len = (size_t)(p - buf);
+    size_t len;
+    uint8_t *buf = expanding_spawn(60000, &len);
     cr_assert_leq(len, SBX_IPC_MAX_MESSAGE);
     ProtobufCMessage *got;
     cr_assert_eq(sbx_ipc_unpack(&sbx__request__descriptor, buf, len, &got), -ENOBUFS);
@@ -117,16 +105,11 @@ Test(limits, message_built_to_expand_hits_the_budget)
     cr_assert_eq(why.code, SBX__ERROR_CODE__LIMIT);
     close_pair(sv);
 
+    free(buf);
+
     /* The same shape with 1000 values (the protocol's limit) is fine. */
-    p = buf + 3;
-    inner = 2 * 1000;
-    *p++ = (uint8_t)((inner & 0x7f) | 0x80);
-    *p++ = (uint8_t)(inner >> 7);
-    for (size_t i = 0; i < 1000; i++) {
-        *p++ = 0x3a;
-        *p++ = 0x00;
-    }
-    cr_assert_eq(sbx_ipc_unpack(&sbx__request__descriptor, buf, (size_t)(p - buf), &got), 0);
+    buf = expanding_spawn(1000, &len);
+    cr_assert_eq(sbx_ipc_unpack(&sbx__request__descriptor, buf, len, &got), 0);
     cr_assert_eq(((Sbx__Request *)got)->spawn->n_args, 1000);
     sbx_ipc_free(got);
     free(buf);
