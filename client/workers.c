@@ -188,6 +188,18 @@ out:
     return rc;
 }
 
+/* A spawn request's answer: 0 if it is `want` (Spawned, or the Outcome of
+ * a one-message run), else the server's error, or the other answer, which
+ * breaks the protocol and the connection. */
+static int expect_answer(struct sbx_client *c, const Sbx__Response *r, Sbx__Response__BodyCase want,
+                         const char *what, struct sbx_client_error *err)
+{
+    if (r->body_case == want) return 0;
+    if (r->body_case == SBX__RESPONSE__BODY_ERROR) return sbxc_server_error(r->error, what, err);
+    return sbxc_broken(c, err, SBX_ERROR_PROTOCOL, -EPROTO, "%s: the server answered with %s", what,
+                       want == SBX__RESPONSE__BODY_SPAWNED ? "an outcome" : "Spawned");
+}
+
 int sbx_spawn(struct sbx_client *c, const char *module_id, const struct sbx_spawn_options *opts,
               uint64_t *worker_id, int *pid, struct sbx_client_error *err)
 {
@@ -202,12 +214,8 @@ int sbx_spawn(struct sbx_client *c, const char *module_id, const struct sbx_spaw
     Sbx__Response *r;
     rc = spawn_request(c, module_id, o, false, c->request_timeout_ms, &r, err);
     if (rc) return rc;
-    if (r->body_case == SBX__RESPONSE__BODY_ERROR) {
-        rc = sbxc_server_error(r->error, "spawn", err);
-    } else if (r->body_case != SBX__RESPONSE__BODY_SPAWNED) {
-        rc = sbxc_broken(c, err, SBX_ERROR_PROTOCOL, -EPROTO,
-                         "spawn: the server answered with an outcome");
-    } else {
+    rc = expect_answer(c, r, SBX__RESPONSE__BODY_SPAWNED, "spawn", err);
+    if (!rc) {
         uint64_t wid = r->spawned->worker_id;
         if (sbxc_find_worker(c, wid))
             rc = sbxc_broken(c, err, SBX_ERROR_PROTOCOL, -EPROTO,
@@ -242,12 +250,8 @@ int sbx_run(struct sbx_client *c, const char *module_id, const struct sbx_spawn_
     /* The server ends the run (its timeout); until then, no local limit. */
     rc = spawn_request(c, module_id, o, true, -1, &r, err);
     if (rc) return rc;
-    if (r->body_case == SBX__RESPONSE__BODY_ERROR) {
-        rc = sbxc_server_error(r->error, "run", err);
-    } else if (r->body_case != SBX__RESPONSE__BODY_OUTCOME) {
-        rc = sbxc_broken(c, err, SBX_ERROR_PROTOCOL, -EPROTO,
-                         "run: the server answered with Spawned");
-    } else {
+    rc = expect_answer(c, r, SBX__RESPONSE__BODY_OUTCOME, "run", err);
+    if (!rc) {
         sbxc_outcome_from_proto(r->outcome, out);
         sbxc_ok(err);
     }
