@@ -1,7 +1,7 @@
 /* `sbx serve`: the supervisor daemon. One thread, one epoll loop over the
  * listening socket, client connections, the zygote's control channel, each
- * worker's report channel and timeout timer, and a signalfd. State shared by
- * daemon*.c; internal to supervisor/. */
+ * worker's report channel, one timer for every deadline, and a signalfd.
+ * State shared by daemon*.c; internal to supervisor/. */
 #ifndef SBX_SUPERVISOR_DAEMON_H
 #define SBX_SUPERVISOR_DAEMON_H
 
@@ -230,7 +230,8 @@ void deadlines_event(struct daemon *d);
 bool worker_usable_by(const struct worker *w, const struct conn *c);
 /* Tells w's owner it has a pid (Spawned). */
 void worker_send_spawned(struct daemon *d, struct worker *w);
-/* Drops the record: its fds, timers, report and broker. */
+/* Drops the record: its fds, report, broker and warm key (its deadlines
+ * go with it: daemon_deadlines.c finds nothing due for it). */
 void worker_forget(struct daemon *d, struct worker *w);
 
 /* Warm workers (daemon_warm.c). */

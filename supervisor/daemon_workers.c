@@ -36,7 +36,7 @@ static void close_fd(struct daemon *d, int *fd)
     *fd = -1;
 }
 
-static void forget(struct daemon *d, struct worker *w)
+void worker_forget(struct daemon *d, struct worker *w)
 {
     for (struct worker **p = &d->workers; *p; p = &(*p)->next)
         if (*p == w) {
@@ -49,11 +49,6 @@ static void forget(struct daemon *d, struct worker *w)
     sbx_broker_free(w->broker);
     free(w->warm_key);
     free(w);
-}
-
-void worker_forget(struct daemon *d, struct worker *w)
-{
-    forget(d, w);
 }
 
 /* An internal-error outcome with the supervisor's own words. */
@@ -200,11 +195,11 @@ static void deliver(struct daemon *d, struct worker *w)
     if (!w->waiter && !w->owner) {
         /* Detached, nobody waiting: kept for a Wait. Not detached: its
          * connection closed, so the outcome has nowhere to go. */
-        if (!w->detach) forget(d, w);
+        if (!w->detach) worker_forget(d, w);
         return;
     }
     send_outcome_once(d, w);
-    forget(d, w);
+    worker_forget(d, w);
 }
 
 /* The outcome from the worker's report, at once: the client need not wait
@@ -243,12 +238,8 @@ static void worker_reported(struct daemon *d, struct worker *w)
  * says so. */
 static bool forget_if_decided(struct daemon *d, struct worker *w)
 {
-    if (w->warm)
-        forget(d, w);
-    else if (w->state == W_REPORTED)
-        forget(d, w);
-    else
-        return false;
+    if (!w->warm && w->state != W_REPORTED) return false;
+    worker_forget(d, w);
     return true;
 }
 
@@ -305,7 +296,7 @@ void worker_started(struct daemon *d, struct worker *w, const Sbx__WorkerStarted
 void worker_spawn_failed(struct daemon *d, struct worker *w, const char *why)
 {
     if (w->warm) { /* nobody asked for it */
-        forget(d, w);
+        worker_forget(d, w);
         return;
     }
     if (w->owner) send_error(d, w->owner, w->spawn_request, SBX__ERROR_CODE__INTERNAL, "%s", why);
@@ -313,7 +304,7 @@ void worker_spawn_failed(struct daemon *d, struct worker *w, const char *why)
     d->live_workers--;
     w->state = W_DONE;
     drop_module_ref(d, (struct module *)w->module);
-    forget(d, w);
+    worker_forget(d, w);
 }
 
 void worker_channel_event(struct daemon *d, struct worker *w)
@@ -446,7 +437,7 @@ void workers_conn_closed(struct daemon *d, struct conn *c)
         if (w->owner != c) continue;
         w->owner = NULL; /* its outcome has no one to go to */
         if (w->state == W_DONE)
-            forget(d, w);
+            worker_forget(d, w);
         else if (!w->detach) /* a starting one is killed in worker_started */
             worker_kill(d, w, true);
     }
@@ -473,5 +464,5 @@ void workers_zygote_died(struct daemon *d, uint64_t gen)
 void workers_free_all(struct daemon *d)
 {
     while (d->workers)
-        forget(d, d->workers);
+        worker_forget(d, d->workers);
 }
