@@ -105,30 +105,36 @@ struct samples {
     int n;
     uint64_t busy_ns; /* sum of the blocks' wall time */
     uint64_t client_cpu_ns, daemon_cpu_ns, zygote_cpu_ns, workers_cpu_ns; /* over the blocks */
+    uint64_t zygote_faults, workers_faults; /* minor page faults, over the blocks */
     bool one_message; /* Spawn.reply_with_outcome: the outcome is the only answer */
 };
 
-/* CPU time (user+sys, ns) of a process, from /proc/PID/stat, and of its
- * reaped children (cutime+cstime: for the zygote, its workers' whole
- * lives, exit included); 0 if gone. */
-static uint64_t proc_cpu_ns(pid_t pid, uint64_t *children_ns)
+/* A process's CPU time (user+sys, ns) and minor page faults, and those of
+ * its reaped children (for the zygote: its workers' whole lives, exits
+ * included), from /proc/PID/stat; zeros if it is gone. */
+struct proc_usage {
+    uint64_t cpu_ns, children_cpu_ns, faults, children_faults;
+};
+
+static struct proc_usage proc_usage(pid_t pid)
 {
+    struct proc_usage u = {0};
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    *children_ns = 0;
     FILE *f = fopen(path, "r");
-    if (!f) return 0;
+    if (!f) return u;
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     buf[n] = 0;
     const char *p = strrchr(buf, ')'); /* the name may hold spaces */
-    unsigned long long ut = 0, st = 0, cut = 0, cst = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu", &ut,
-                     &st, &cut, &cst) != 4)
-        return 0;
+    unsigned long long flt = 0, cflt = 0, ut = 0, st = 0, cut = 0, cst = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %llu %llu %*u %*u %llu %llu %llu %llu",
+                     &flt, &cflt, &ut, &st, &cut, &cst) != 6)
+        return u;
     uint64_t tick = 1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK);
-    *children_ns = (cut + cst) * tick;
-    return (ut + st) * tick;
+    u.cpu_ns = (ut + st) * tick, u.children_cpu_ns = (cut + cst) * tick;
+    u.faults = flt, u.children_faults = cflt;
+    return u;
 }
 
 static uint64_t self_cpu_ns(void)
@@ -150,6 +156,7 @@ static void samples_init(struct samples *s, int cap)
     s->worker_cpu = calloc((size_t)cap, sizeof(uint64_t));
     s->n = 0, s->busy_ns = 0;
     s->client_cpu_ns = s->daemon_cpu_ns = s->zygote_cpu_ns = s->workers_cpu_ns = 0;
+    s->zygote_faults = s->workers_faults = 0;
     s->one_message = false;
 }
 
@@ -269,15 +276,17 @@ static int paced_block(struct conn *c, const char *module_id, struct samples *s,
 static int block(int clients, struct conn *conns, const char *module_id, struct samples *s,
                  int count)
 {
-    uint64_t ignored, w0, w1;
-    uint64_t c0 = self_cpu_ns(), d0 = proc_cpu_ns(daemon_pid, &ignored);
-    uint64_t z0 = proc_cpu_ns(zygote_pid, &w0);
+    uint64_t c0 = self_cpu_ns();
+    struct proc_usage d0 = proc_usage(daemon_pid), z0 = proc_usage(zygote_pid);
     int rc = block_run(clients, conns, module_id, s, count);
     usleep(20000); /* the last workers exit and are reaped */
+    struct proc_usage d1 = proc_usage(daemon_pid), z1 = proc_usage(zygote_pid);
     s->client_cpu_ns += self_cpu_ns() - c0;
-    s->daemon_cpu_ns += proc_cpu_ns(daemon_pid, &ignored) - d0;
-    s->zygote_cpu_ns += proc_cpu_ns(zygote_pid, &w1) - z0;
-    s->workers_cpu_ns += w1 - w0;
+    s->daemon_cpu_ns += d1.cpu_ns - d0.cpu_ns;
+    s->zygote_cpu_ns += z1.cpu_ns - z0.cpu_ns;
+    s->workers_cpu_ns += z1.children_cpu_ns - z0.children_cpu_ns;
+    s->zygote_faults += z1.faults - z0.faults;
+    s->workers_faults += z1.children_faults - z0.children_faults;
     return rc;
 }
 
@@ -351,15 +360,18 @@ static void split_row(const char *name, struct samples *s)
     free(d);
 }
 
-/* CPU per spawn by process, and the spawn rate that much CPU allows on
- * every CPU of this machine (what the throughput target asks of it). */
+/* CPU per spawn by process, the spawn rate that much CPU allows on every
+ * CPU of this machine (what the throughput target asks of it), and the
+ * page faults per spawn of the zygote (copy-on-write after each fork) and
+ * of a worker's whole life. */
 static void cpu_row(const char *name, const struct samples *s)
 {
     double n = s->n, client = s->client_cpu_ns / n / 1e3, sup = s->daemon_cpu_ns / n / 1e3;
     double zyg = s->zygote_cpu_ns / n / 1e3, wrk = s->workers_cpu_ns / n / 1e3;
     double total = client + sup + zyg + wrk;
-    printf("%-30s %9.1f %9.1f %9.1f %9.1f %9.1f %9.0f\n", name, client, sup, zyg, wrk, total,
-           sysconf(_SC_NPROCESSORS_ONLN) * 1e6 / total);
+    printf("%-30s %9.1f %9.1f %9.1f %9.1f %9.1f %9.0f %9.1f %9.1f\n", name, client, sup, zyg, wrk,
+           total, sysconf(_SC_NPROCESSORS_ONLN) * 1e6 / total, s->zygote_faults / n,
+           s->workers_faults / n);
 }
 
 /* The daemon's status, or NULL. */
@@ -524,10 +536,11 @@ int main(int argc, char **argv)
     split_row("sbx serve, 2 clients", &s2);
     printf("\nCPU per spawn (us, user+sys; supervisor, zygote and workers (the zygote's reaped "
            "children,\nexits included) from /proc at clock-tick resolution, summed over blocks);\n"
-           "max/s = the spawns per second that much CPU allows on all %ld CPUs\n",
+           "max/s = the spawns per second that much CPU allows on all %ld CPUs;\n"
+           "faults = minor page faults per spawn: the zygote's, and a worker's whole life\n",
            sysconf(_SC_NPROCESSORS_ONLN));
-    printf("%-30s %9s %9s %9s %9s %9s %9s\n", "configuration", "client", "supervsr", "zygote",
-           "worker", "total", "max/s");
+    printf("%-30s %9s %9s %9s %9s %9s %9s %9s %9s\n", "configuration", "client", "supervsr",
+           "zygote", "worker", "total", "max/s", "zyg flt", "wrk flt");
     cpu_row("sbx serve, 1 client", &s1);
     cpu_row("sbx serve, 2 clients", &s2);
 
