@@ -51,8 +51,8 @@ static void rehearse_unpack(void)
 /* While it waits, a warm worker makes the first touches its run would
  * make: each is a page fault (a copy-on-write fault costs 3-4 us on the
  * development VM, a fresh page about 2), and a warm spawn's path took 11-12
- * of them (3 now). Only what the run touches anyway: nothing here costs CPU
- * the spawn would not have spent. */
+ * of them (2 now). Only what the run touches anyway, so little CPU is added:
+ * a worker's faults over its life went from 37.6 to about 40. */
 static void rehearse(void)
 {
     /* The stack, two pages down: as deep as the run goes below this frame
