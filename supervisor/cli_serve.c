@@ -11,13 +11,36 @@
 #include "supervisor/cli.h"
 #include "supervisor/daemon.h"
 
+/* The gid of group `name`, a number or a name in /etc/group. Not through
+ * getgrnam: sbx is a static executable, which cannot load the system's NSS
+ * modules safely, so a group of a directory service is given by number. */
+static bool lookup_group(const char *name, gid_t *gid)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long n = strtoul(name, &end, 10);
+    if (*name >= '0' && *name <= '9' && !*end && !errno && n < (gid_t)-1) {
+        *gid = (gid_t)n;
+        return true;
+    }
+    FILE *f = fopen("/etc/group", "re");
+    if (!f) return false;
+    struct group *g;
+    while ((g = fgetgrent(f)) && strcmp(g->gr_name, name)) {
+    }
+    if (g) *gid = g->gr_gid;
+    fclose(f);
+    return g != NULL;
+}
+
 static void serve_usage(FILE *f)
 {
     fputs("usage: sbx serve --socket PATH [OPTIONS]\n"
           "Runs the sbx daemon: hosts load modules and spawn sandboxed workers through\n"
           "PATH (a Unix socket, mode 0600; see docs/protocol.md and include/sbx.h).\n\n"
           "  --socket PATH       where to listen (required)\n"
-          "  --group NAME        also let this group connect (socket mode 0660)\n"
+          "  --group NAME|GID    also let this group connect (socket mode 0660); a name\n"
+          "                      is looked up in /etc/group\n"
           "  --max-workers N     refuse spawns beyond N live workers (default 64)\n"
           "  --slots N           linear-memory slots of the zygote's pool (default 100)\n"
           "  --policy FILE       every spawn's policy (JSON, see `sbx policy check`); a\n"
@@ -89,12 +112,10 @@ int cli_serve(int argc, char **argv)
         if (!strcmp(a, "--socket") && val) {
             cfg.socket_path = val;
         } else if (!strcmp(a, "--group") && val) {
-            struct group *g = getgrnam(val);
-            if (!g) {
-                fprintf(stderr, "sbx serve: no group %s\n", val);
+            if (!lookup_group(val, &cfg.group)) {
+                fprintf(stderr, "sbx serve: no group %s in /etc/group\n", val);
                 return CLI_USAGE;
             }
-            cfg.group = g->gr_gid;
         } else if (!strcmp(a, "--max-workers") && val &&
                    (cfg.max_workers = (uint32_t)strtoul(val, &end, 10)) > 0 && !*end) {
         } else if (!strcmp(a, "--slots") && val &&

@@ -64,6 +64,7 @@ int cli_zygote(int argc, char **argv)
     syscall(SYS_close_range, (unsigned)fd + 1, ~0u, 0u);
     struct sbx_zygote_config cfg = {.slots = (uint32_t)slots,
                                     .max_memory_bytes = max_memory,
-                                    .strategy = (int)strategy_plus_one - 1};
+                                    .strategy = (int)strategy_plus_one - 1,
+                                    .huge_text = true};
     sbx_zygote_main((int)fd, &cfg);
 }

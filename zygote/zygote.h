@@ -9,12 +9,17 @@
 #ifndef SBX_ZYGOTE_ZYGOTE_H
 #define SBX_ZYGOTE_ZYGOTE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct sbx_zygote_config {
     uint32_t slots;            /* linear-memory slots of the zygote's pool */
     uint64_t max_memory_bytes; /* per linear memory; 0: the pool's default */
     int strategy;              /* enum sbx_pool_strategy; -1: the pool's default */
+    /* Move the executable's code onto huge pages first (huge_text.h): worth
+     * it for a daemon's zygote, which forks thousands of workers, not for a
+     * single run's, which would pay for the copy. */
+    bool huge_text;
 };
 
 /* Runs the zygote on control channel `ctl` until the supervisor closes it,

@@ -24,6 +24,7 @@
 #include "ipc/validate.h"
 #include "memimg/pool.h"
 #include "zygote/confinements.h"
+#include "zygote/huge_text.h"
 #include "zygote/worker.h"
 #include "zygote/zygote.h"
 
@@ -342,6 +343,11 @@ _Noreturn void sbx_zygote_main(int ctl, const struct sbx_zygote_config *cfg)
 {
     struct zygote z = {
         .ctl = ctl, .sigfd = -1, .rx = {.packet = rx_packet, .mem = rx_mem, .size = sizeof rx_mem}};
+    /* First, before the zygote maps anything that could land in the code's
+     * last huge page. Not fatal if it cannot: the code stays where it is
+     * (tests/daemon/test_huge_text.c sees which). */
+    size_t huge_bytes;
+    if (cfg && cfg->huge_text) sbx_huge_text(&huge_bytes);
     /* The zygote must not outlive the supervisor. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     prctl(PR_SET_NAME, "sbx-zygote");

@@ -451,3 +451,47 @@ Test(daemon, a_live_worker_holds_only_its_own_fds)
     hd_send_kill(fd, w);
     close(fd);
 }
+
+/* `--group`: the socket is the group's too (mode 0660), the group given by
+ * number or by its name in /etc/group; an unknown group is refused before
+ * anything listens. Debian's groups 1 and 2 are daemon and bin. */
+static struct hd G;
+
+static void stop_group_daemon(void)
+{
+    hd_stop(&G);
+}
+
+TestSuite(socket_group, .fini = stop_group_daemon, .timeout = 30);
+
+static void assert_socket_group(const char *group, gid_t gid)
+{
+    const char *args[] = {"--group", group, NULL};
+    hd_start(&G, NULL, args);
+    struct stat st;
+    cr_assert_eq(stat(G.sock, &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0660);
+    cr_assert_eq(st.st_gid, gid, "--group %s: the socket's group is %u", group,
+                 (unsigned)st.st_gid);
+    hd_stop(&G);
+}
+
+Test(socket_group, by_name_or_number)
+{
+    assert_socket_group("daemon", 1);
+    assert_socket_group("2", 2);
+}
+
+Test(socket_group, an_unknown_group_is_refused)
+{
+    char cmd[512], out[512] = "";
+    snprintf(cmd, sizeof cmd,
+             "%s serve --socket /tmp/sbx-no-such-group.sock --group no-such-group 2>&1", SBX_EXE);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) != 0, "the daemon started: %s", out);
+    cr_assert(strstr(out, "no group no-such-group"), "%s", out);
+}
