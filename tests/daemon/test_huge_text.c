@@ -1,6 +1,7 @@
-/* The daemon's zygote runs its code from an anonymous mapping on huge pages
- * (zygote/huge_text.c), and its workers inherit that mapping, page-table
- * entry and all: seen from outside, in /proc/PID/smaps. Whether the kernel
+/* The daemon's zygote runs its code, and reads its constants, from
+ * anonymous mappings on huge pages (zygote/huge_text.c), and its workers
+ * inherit those mappings, page-table entries and all: seen from outside,
+ * in /proc/PID/smaps. Whether the kernel
  * hands out huge pages at all is the machine's setting: where
  * transparent huge pages are off, only the move is checked, and the test
  * says so. */
@@ -21,16 +22,17 @@ static void stop(void)
 
 TestSuite(huge_text, .fini = stop, .timeout = 60);
 
-/* The process's anonymous executable mappings ([vdso] and [vsyscall] are
- * not anonymous memory): how many, and the first one's size and huge
- * pages. JIT code is a memfd mapping, which has a name. */
+/* The process's anonymous mappings with protection `want` ([vdso],
+ * [vvar] and [vsyscall] are not anonymous memory): how many, and the first
+ * one's size and huge pages. JIT code is a memfd mapping, which has a
+ * name. */
 struct code_mapping {
     int count;
     unsigned long bytes;
     long huge_kb;
 };
 
-static struct code_mapping anonymous_code(pid_t pid)
+static struct code_mapping anonymous(pid_t pid, const char *want)
 {
     char path[64], line[512];
     snprintf(path, sizeof path, "/proc/%d/smaps", (int)pid);
@@ -42,7 +44,7 @@ static struct code_mapping anonymous_code(pid_t pid)
         unsigned long start, end, inode;
         char perms[8], name[256] = "";
         if (sscanf(line, "%lx-%lx %7s %*s %*s %lu %255s", &start, &end, perms, &inode, name) >= 4) {
-            in_code = !strcmp(perms, "r-xp") && inode == 0 && name[0] == '\0';
+            in_code = !strcmp(perms, want) && inode == 0 && name[0] == '\0';
             if (in_code && m.count++ == 0) m.bytes = end - start;
             continue;
         }
@@ -65,13 +67,14 @@ static bool huge_pages_available(void)
     return ok;
 }
 
-static void assert_code_on_huge_pages(pid_t pid, const char *who)
+/* One anonymous `perms` mapping, of whole huge pages, on huge pages. */
+static void assert_on_huge_pages(pid_t pid, const char *who, const char *perms)
 {
-    struct code_mapping m = anonymous_code(pid);
-    cr_assert_eq(m.count, 1, "%s: %d anonymous code mappings, not 1 (the moved code)", who,
-                 m.count);
-    cr_assert(m.bytes > 0 && m.bytes % (2u << 20) == 0, "%s: the code mapping is %lu bytes", who,
-              m.bytes);
+    struct code_mapping m = anonymous(pid, perms);
+    cr_assert_eq(m.count, 1, "%s: %d anonymous %s mappings, not 1 (the moved segment)", who,
+                 m.count, perms);
+    cr_assert(m.bytes > 0 && m.bytes % (2u << 20) == 0, "%s: the %s mapping is %lu bytes", who,
+              perms, m.bytes);
     if (!huge_pages_available()) {
         fprintf(stderr,
                 "huge_text: %s: huge pages not checked: transparent huge pages are off "
@@ -80,7 +83,15 @@ static void assert_code_on_huge_pages(pid_t pid, const char *who)
         return;
     }
     cr_assert_eq((unsigned long)m.huge_kb * 1024, m.bytes,
-                 "%s: %ld KiB of its %lu-byte code mapping on huge pages", who, m.huge_kb, m.bytes);
+                 "%s: %ld KiB of its %lu-byte %s mapping on huge pages", who, m.huge_kb, m.bytes,
+                 perms);
+}
+
+/* The code (r-xp) and the constants after it (r--p). */
+static void assert_code_on_huge_pages(pid_t pid, const char *who)
+{
+    assert_on_huge_pages(pid, who, "r-xp");
+    assert_on_huge_pages(pid, who, "r--p");
 }
 
 Test(huge_text, the_zygote_and_its_workers_run_code_from_huge_pages)
@@ -101,6 +112,6 @@ Test(huge_text, the_zygote_and_its_workers_run_code_from_huge_pages)
     uint64_t w = hd_spawn(fd, id, "spin", NULL, 0, 0, &worker);
     assert_code_on_huge_pages(worker, "worker");
     /* The daemon itself keeps its code where the kernel put it. */
-    cr_assert_eq(anonymous_code(D.pid).count, 0, "the supervisor's code moved");
+    cr_assert_eq(anonymous(D.pid, "r-xp").count, 0, "the supervisor's code moved");
     hd_send_kill(fd, w);
 }
