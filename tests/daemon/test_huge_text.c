@@ -6,12 +6,14 @@
  * transparent huge pages are off, only the move is checked, and the test
  * says so. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tests/daemon/daemon_harness.h"
+#include "zygote/huge_text.h"
 
 static struct hd D;
 
@@ -114,4 +116,38 @@ Test(huge_text, the_zygote_and_its_workers_run_code_from_huge_pages)
     /* The daemon itself keeps its code where the kernel put it. */
     cr_assert_eq(anonymous(D.pid, "r-xp").count, 0, "the supervisor's code moved");
     hd_send_kill(fd, w);
+}
+
+/* In-process: an executable not linked for it (this test is linked with
+ * 4 KiB segment alignment) is refused with -ENOTSUP and left exactly as
+ * it was, and this process goes on running its code. */
+/* This process's file mappings (the executable's segments among them),
+ * one per line; not the heap, which the test's own allocations may move. */
+static char *file_mappings(void)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    cr_assert_not_null(f);
+    static char out[1 << 16];
+    char line[512];
+    size_t used = 0;
+    while (fgets(line, sizeof line, f))
+        if (strchr(line, '/') && used + strlen(line) < sizeof out) {
+            memcpy(out + used, line, strlen(line));
+            used += strlen(line);
+        }
+    fclose(f);
+    out[used] = '\0';
+    return strdup(out);
+}
+
+Test(huge_text, an_executable_not_laid_out_for_it_is_left_alone)
+{
+    char *before = file_mappings();
+    size_t bytes = 1;
+    cr_assert_eq(sbx_huge_text(&bytes), -ENOTSUP);
+    cr_assert_eq(bytes, 0);
+    char *after = file_mappings();
+    cr_assert_str_eq(before, after, "the mappings changed");
+    free(before);
+    free(after);
 }
