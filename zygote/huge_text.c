@@ -69,9 +69,15 @@ static int move_segment(const struct segment *s, uintptr_t len)
     /* Nothing the kernel mapped may lie in the last huge page's tail:
      * claim it first (mremap would replace whatever is there). */
     uintptr_t bytes_end = round_up(s->end, PAGE), tail = s->start + len - bytes_end;
-    if (tail && mmap((void *)bytes_end, tail, PROT_NONE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) == MAP_FAILED)
-        return errno == EEXIST ? -ENOTSUP : -errno;
+    if (tail) {
+        void *at = mmap((void *)bytes_end, tail, PROT_NONE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+        if (at == MAP_FAILED) return errno == EEXIST ? -ENOTSUP : -errno;
+        if (at != (void *)bytes_end) { /* a kernel before 4.17 took it as a hint */
+            munmap(at, tail);
+            return -ENOTSUP;
+        }
+    }
 
     /* A huge-page-aligned region: over-allocate by one, trim both ends. */
     uint8_t *raw =
