@@ -238,8 +238,9 @@ void worker_forget(struct daemon *d, struct worker *w);
 /* The key warm workers of `policy` are kept under (its packed bytes), or
  * NULL (*key) when the policy is not made warm; -1 only out of memory. */
 int warm_key(const struct daemon *d, const Sbx__Policy *policy, uint8_t **key, size_t *len);
-/* A started warm worker of (m, key) from the current zygote, now no longer
- * warm (the caller makes it the spawn's), or NULL. */
+/* A warm worker of (m, key) from the current zygote, now no longer warm
+ * (the caller makes it the spawn's): a started one, else one still
+ * starting (no pid yet), or NULL. */
 struct worker *warm_take(struct daemon *d, const struct module *m, const uint8_t *key, size_t len);
 /* Forks warm workers of (m, policy) until cfg->warm are there or starting
  * (and live plus warm stay within max_workers). */

@@ -408,8 +408,9 @@ static void fill_spawn_part(const struct spawn_plan *p, Sbx__ForkWorker *fw, str
     fw->socket_fd_index = s->socket_index;
 }
 
-/* A warm worker runs the spawn: it has a pid already, so Spawned goes out
- * at once, and the start message brings it the spawn's part. */
+/* A warm worker runs the spawn, and the start message brings it the
+ * spawn's part. Spawned goes out at once if it has a pid, else when its
+ * WorkerStarted comes (worker_started). */
 static void start_warm(struct daemon *d, struct conn *c, uint64_t id, const struct spawn_plan *p,
                        struct worker *w)
 {
@@ -432,7 +433,7 @@ static void start_warm(struct daemon *d, struct conn *c, uint64_t id, const stru
     msg.start = &start;
     /* A warm worker that died meanwhile: its exit decides the outcome. */
     if (sbx_ipc_send(w->channel, &msg.base, cfds, nfds, 1000)) worker_kill(d, w, false);
-    worker_send_spawned(d, w);
+    if (w->state == W_RUNNING) worker_send_spawned(d, w);
 }
 
 /* No warm worker: the zygote forks one for this spawn. */

@@ -265,3 +265,20 @@ Test(warm, none_with_warm_0)
     cr_assert_eq(st.warm_workers, 0);
     cr_assert_eq(st.warm_spawns, 0);
 }
+
+/* Back to back, every spawn from the third on runs warm: one that finds no
+ * worker waiting takes one still starting (its start message waits in its
+ * channel) instead of forking cold behind that worker in the zygote. */
+Test(warm, back_to_back_spawns_all_run_warm)
+{
+    char id[65];
+    int fd = start_with(NULL, 0x58, id);
+    enum { N = 100 };
+    for (int i = 0; i < N; i++)
+        run_get(fd, id, 0x58, NULL);
+    struct hd_status st;
+    hd_status(fd, &st);
+    cr_assert_eq(st.spawns, N);
+    cr_assert_eq(st.warm_spawns, N - 2, "%llu of %d spawns warm (the first two are cold)",
+                 (unsigned long long)st.warm_spawns, N);
+}
