@@ -328,6 +328,7 @@ int sbx_status(struct sbx_client *c, struct sbx_status *out, struct sbx_client_e
         o->zygote_restarts = k->zygote_restarts;
         o->zygote_rotations = k->zygote_rotations;
         o->warm_spawns = k->warm_spawns;
+        o->warm_template_forks = k->warm_template_forks;
     }
     sbx_ipc_free(&r->base);
     sbxc_ok(err);

@@ -435,8 +435,9 @@ struct sbx_counters {
     uint64_t requests, bad_requests, loads, unloads, spawns, refused_busy;
     uint64_t exited, trapped, timeouts, fuel_exhausted, memory_limit, killed;
     uint64_t policy_violations, internal_errors, zygote_restarts;
-    uint64_t zygote_rotations; /* zygotes replaced by a fresh one (fork hygiene) */
-    uint64_t warm_spawns;      /* of spawns, those a warm worker ran (sbx serve --warm) */
+    uint64_t zygote_rotations;    /* zygotes replaced by a fresh one (fork hygiene) */
+    uint64_t warm_spawns;         /* of spawns, those a warm worker ran (sbx serve --warm) */
+    uint64_t warm_template_forks; /* warm workers forked by their pair's template */
 };
 
 struct sbx_status {

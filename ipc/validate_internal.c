@@ -29,6 +29,8 @@ static int v_fork(struct vctx *v, const Sbx__ForkWorker *m)
          m->n_socket_fd_index || m->has_keep_alive))
         rc = BAD("fork.warm: a warm fork carries no argv, env, stdio, export, args, keep_alive "
                  "or sockets");
+    if (!rc && m->has_warm_template && m->warm_template && !warm)
+        rc = BAD("fork.warm_template: only with warm");
     if (!rc && !reactor && !warm)
         rc = v_string(v, m->export_name, SBX_IPC_MAX_EXPORT_NAME, true, "fork.export_name");
     if (!rc) rc = v_values(v, m->n_args, m->args, "fork.args");
@@ -68,6 +70,10 @@ int sbx_ipc_validate_control_request(const Sbx__ControlRequest *req, size_t nfds
         break;
     case SBX__CONTROL_REQUEST__BODY_FORK: rc = v_fork(v, req->fork); break;
     case SBX__CONTROL_REQUEST__BODY_PING: rc = 0; break;
+    case SBX__CONTROL_REQUEST__BODY_ADOPT:
+        rc = v_id(v, req->adopt->has_worker_id, req->adopt->worker_id, "adopt.worker_id");
+        if (!rc && !(req->adopt->has_pid && req->adopt->pid > 0)) rc = BAD("adopt.pid: missing");
+        break;
     default: return BAD("control request: no body");
     }
     if (!rc) rc = v_fds_all_used(v);
@@ -97,7 +103,8 @@ int sbx_ipc_validate_control_reply(const Sbx__ControlReply *rep, size_t nfds,
     }
     case SBX__CONTROL_REPLY__BODY_EXITED: {
         const Sbx__WorkerExited *m = rep->exited;
-        rc = v_id(v, m->has_worker_id, m->worker_id, "exited.worker_id");
+        /* worker_id 0: a template's child, known by its pid. */
+        rc = m->has_worker_id ? 0 : BAD("exited.worker_id: missing");
         if (!rc && !(m->has_pid && m->pid > 0)) rc = BAD("exited.pid: missing");
         if (!rc && !m->has_wait_status) rc = BAD("exited.wait_status: missing");
         break;
@@ -164,6 +171,13 @@ int sbx_ipc_validate_from_worker(const Sbx__FromWorker *msg, size_t nfds,
             rc = v_trap(v, r->trap, "call_result.trap");
         else
             rc = BAD("call_result: no result");
+        break;
+    }
+    case SBX__FROM_WORKER__BODY_STARTED: {
+        const Sbx__WorkerStarted *m = msg->started;
+        if (m->has_worker_id || m->has_pidfd_fd_index)
+            return BAD("started: a pid alone (the rest comes from the zygote)");
+        rc = m->has_pid && m->pid > 0 ? 0 : BAD("started.pid: missing");
         break;
     }
     case SBX__FROM_WORKER__BODY_PATH:

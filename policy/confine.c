@@ -13,6 +13,7 @@
 #include <linux/seccomp.h>
 
 #include "policy/confine_internal.h"
+#include "policy/seccomp_rules.h"
 
 int confine_failf(struct sbx_confine_error *err, const char *step, const char *call, int errnum,
                   const char *fmt, ...)
@@ -130,6 +131,7 @@ int sbx_confine_prepare(const Sbx__Policy *policy, struct sbx_confine **out,
     c->ns.self_pid_fd = -1;
     prepare_rlimits(p->limits, c);
     int rc = prepare_caps(c, err);
+    if (!rc) rc = confine_policy_groups(p, &c->groups, err);
     if (!rc) rc = confine_build_filter(p, &c->prog, err);
     if (!rc) rc = confine_ns_prepare(p, &c->ns, err);
     sbx_policy_free(p);
@@ -145,6 +147,7 @@ void sbx_confine_free(struct sbx_confine *c)
 {
     if (!c) return;
     free(c->prog.filter);
+    free(c->template_prog.filter);
     if (c->no_caps) cap_free(c->no_caps);
     confine_ns_release(&c->ns);
     free(c);
@@ -166,6 +169,22 @@ unsigned sbx_confine_degraded(const struct sbx_confine *c)
 const struct sock_fprog *sbx_confine_filter(const struct sbx_confine *c)
 {
     return &c->prog;
+}
+
+int sbx_confine_prepare_template(struct sbx_confine *c, struct sbx_confine_error *err)
+{
+    if (c->ns.pid)
+        return confine_failf(err, "template", "clone(CLONE_PARENT)", EINVAL,
+                             "a worker that is pid 1 of its namespace cannot fork a sibling");
+    if (c->template_prog.len) return 0;
+    /* Generated here, once per policy, not built into the binary: only a
+     * daemon's templates use it. */
+    return confine_generate_filter_with(c->groups, &seccomp_template_group, &c->template_prog, err);
+}
+
+const struct sock_fprog *sbx_confine_template_filter(const struct sbx_confine *c)
+{
+    return c->template_prog.len ? &c->template_prog : NULL;
 }
 
 /* -- Apply (the forked child): system calls only -- */
@@ -215,26 +234,44 @@ static int step_no_new_privs(struct sbx_confine_error *err)
 }
 
 /* Last: after this, only the allowlist. */
-static int step_seccomp(const struct sbx_confine *c, struct sbx_confine_error *err)
+static int step_seccomp(const struct sock_fprog *prog, struct sbx_confine_error *err)
 {
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &c->prog))
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog))
         return confine_fail(err, "seccomp", "seccomp(SECCOMP_SET_MODE_FILTER)", errno);
     return 0;
 }
 
-int sbx_confine_apply_steps(const struct sbx_confine *c, unsigned steps,
-                            struct sbx_confine_error *err)
+static int apply(const struct sbx_confine *c, const struct sock_fprog *prog, unsigned steps,
+                 struct sbx_confine_error *err)
 {
     if ((steps & SBX_CONFINE_DUMPABLE) && step_dumpable(err)) return -1;
     if ((steps & SBX_CONFINE_RLIMITS) && step_rlimits(c, err)) return -1;
     if ((steps & SBX_CONFINE_NAMESPACES) && confine_ns_join(&c->ns, err)) return -1;
     if ((steps & SBX_CONFINE_CAPS) && step_caps(c, err)) return -1;
     if ((steps & SBX_CONFINE_NO_NEW_PRIVS) && step_no_new_privs(err)) return -1;
-    if ((steps & SBX_CONFINE_SECCOMP) && step_seccomp(c, err)) return -1;
+    if ((steps & SBX_CONFINE_SECCOMP) && step_seccomp(prog, err)) return -1;
     return 0;
+}
+
+int sbx_confine_apply_steps(const struct sbx_confine *c, unsigned steps,
+                            struct sbx_confine_error *err)
+{
+    return apply(c, &c->prog, steps, err);
 }
 
 int sbx_confine_apply(const struct sbx_confine *c, struct sbx_confine_error *err)
 {
-    return sbx_confine_apply_steps(c, SBX_CONFINE_ALL, err);
+    return apply(c, &c->prog, SBX_CONFINE_ALL, err);
+}
+
+int sbx_confine_apply_template(const struct sbx_confine *c, struct sbx_confine_error *err)
+{
+    if (!c->template_prog.len)
+        return confine_fail(err, "seccomp", "sbx_confine_prepare_template", EINVAL);
+    return apply(c, &c->template_prog, SBX_CONFINE_ALL, err);
+}
+
+int sbx_confine_seal(struct sbx_confine_error *err)
+{
+    return step_seccomp(confine_seal_filter(), err);
 }

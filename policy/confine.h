@@ -100,6 +100,25 @@ unsigned sbx_confine_degraded(const struct sbx_confine *c);
 /* The seccomp program apply installs (for tests and inspection). */
 const struct sock_fprog *sbx_confine_filter(const struct sbx_confine *c);
 
+/* Warm-worker templates (zygote/worker_template.c). A template is a worker
+ * that never runs guest code: it forks the warm workers of its module and
+ * policy, which so inherit its instance and its whole confinement instead
+ * of each building and installing their own.
+ *
+ * sbx_confine_prepare_template, in the zygote: the template's filter, the
+ * policy's plus exactly the calls the template forks with (seccomp_rules.c:
+ * clone as a sibling, dup2 onto the channel fd, prctl PDEATHSIG and NAME,
+ * pidfd_open); once per confinement. EINVAL for a policy with a pid
+ * namespace: its worker is pid 1 there and cannot fork a sibling.
+ * sbx_confine_apply_template, in the template: sbx_confine_apply with that
+ * filter. sbx_confine_seal, in each of its children before anything else:
+ * a filter that takes those calls away again (SIGSYS, like any other
+ * forbidden call), so a child has exactly a worker's calls. */
+int sbx_confine_prepare_template(struct sbx_confine *c, struct sbx_confine_error *err);
+const struct sock_fprog *sbx_confine_template_filter(const struct sbx_confine *c);
+int sbx_confine_apply_template(const struct sbx_confine *c, struct sbx_confine_error *err);
+int sbx_confine_seal(struct sbx_confine_error *err);
+
 /* Releases the filter and the namespace fds (the zygote's copy; children
  * keep their own). NULL is fine. */
 void sbx_confine_free(struct sbx_confine *c);

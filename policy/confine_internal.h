@@ -31,7 +31,9 @@ struct confine_rlimit {
 #define CONFINE_NRLIMITS 5
 
 struct sbx_confine {
-    struct sock_fprog prog; /* filter owned here */
+    struct sock_fprog prog;          /* filter owned here */
+    unsigned groups;                 /* the policy's opt-in syscall groups */
+    struct sock_fprog template_prog; /* sbx_confine_prepare_template; len 0 until then */
     struct confine_rlimit rlimits[CONFINE_NRLIMITS];
     cap_t no_caps;      /* an empty capability state, for cap_set_proc */
     int cap_last;       /* highest capability the kernel knows */
@@ -54,9 +56,18 @@ int confine_export_bpf(scmp_filter_ctx ctx, struct sock_fprog *prog, struct sbx_
 #define CONFINE_MAX_GROUP 2
 
 /* The worker filter for a group mask, generated with libseccomp now
- * (prog->filter is malloc'd). */
+ * (prog->filter is malloc'd); _with adds the rows of `extra` (NULL: none). */
 int confine_generate_filter(unsigned groups, struct sock_fprog *prog,
                             struct sbx_confine_error *err);
+struct seccomp_group;
+int confine_generate_filter_with(unsigned groups, const struct seccomp_group *extra,
+                                 struct sock_fprog *prog, struct sbx_confine_error *err);
+
+/* The policy's opt-in groups as a mask; -1 (err filled) for an unknown one. */
+int confine_policy_groups(const Sbx__Policy *p, unsigned *groups, struct sbx_confine_error *err);
+
+/* seal_filter.c: the program sbx_confine_seal installs. */
+const struct sock_fprog *confine_seal_filter(void);
 
 /* zygote_filter.c: the zygote's own filter, generated with libseccomp now
  * (prog->filter is malloc'd): the cache prefix (cache_prefix.c) for the

@@ -60,6 +60,12 @@ int confine_export_bpf(scmp_filter_ctx ctx, struct sock_fprog *prog, struct sbx_
 
 int confine_generate_filter(unsigned groups, struct sock_fprog *prog, struct sbx_confine_error *err)
 {
+    return confine_generate_filter_with(groups, NULL, prog, err);
+}
+
+int confine_generate_filter_with(unsigned groups, const struct seccomp_group *extra,
+                                 struct sock_fprog *prog, struct sbx_confine_error *err)
+{
     /* Unlisted calls trap (SIGSYS with si_syscall) so the worker can report
      * which; another architecture's calls (i386 via int 0x80) kill at once.
      * libseccomp's x86_64 filter also sends x32 numbers (bit 30) to the
@@ -77,22 +83,30 @@ int confine_generate_filter(unsigned groups, struct sock_fprog *prog, struct sbx
     rc = add_group(ctx, &seccomp_default_group, err);
     for (int g = 1; !rc && g < CONFINE_MAX_GROUP; g++)
         if (groups & (1u << g)) rc = add_group(ctx, seccomp_opt_in_group(g), err);
+    if (!rc && extra) rc = add_group(ctx, extra, err);
     if (!rc) rc = confine_export_bpf(ctx, prog, err);
     seccomp_release(ctx);
     return rc;
 }
 
-int confine_build_filter(const Sbx__Policy *p, struct sock_fprog *prog,
-                         struct sbx_confine_error *err)
+int confine_policy_groups(const Sbx__Policy *p, unsigned *groups, struct sbx_confine_error *err)
 {
-    unsigned groups = 0;
+    *groups = 0;
     for (size_t i = 0; p->syscalls && i < p->syscalls->n_allow; i++) {
         int g = (int)p->syscalls->allow[i];
         if (g <= 0 || g >= CONFINE_MAX_GROUP || !seccomp_opt_in_group(g))
             return confine_failf(err, "seccomp", "policy", EINVAL,
                                  "syscalls.allow[%zu]: unknown group", i);
-        groups |= 1u << g;
+        *groups |= 1u << g;
     }
+    return 0;
+}
+
+int confine_build_filter(const Sbx__Policy *p, struct sock_fprog *prog,
+                         struct sbx_confine_error *err)
+{
+    unsigned groups;
+    if (confine_policy_groups(p, &groups, err)) return -1;
     /* Built with the binary for every group set: libseccomp takes most of a
      * millisecond to build one, which a cold `sbx run` would pay. */
     const struct sock_fprog *pre = confine_prebuilt_worker_filter(groups);

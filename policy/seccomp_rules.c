@@ -4,7 +4,11 @@
  * runtime (jit/, memimg/, ipc/) and by strace of a worker. docs/security.md
  * lists what is deliberately absent. */
 #include <fcntl.h>
+#include <linux/seccomp.h>
+#include <sched.h>
 #include <seccomp.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 
@@ -112,6 +116,23 @@ static const struct seccomp_rule socket_rules[] = {
     ALLOW(shutdown),
 };
 
+/* A warm-worker template (zygote/worker_template.c) forks the warm workers
+ * of its module and policy: these calls, exactly as it makes them, on top
+ * of the worker's set. Its children give them up (seal_filter.c) before
+ * they do anything else; the template itself never runs guest code. */
+static const struct seccomp_rule template_rules[] = {
+    /* A fork whose child is the zygote's, which reaps it; glibc's cached
+     * thread id set in the child (CHILD_SETTID), as fork() does. */
+    ARG_EQ(clone, 0, CLONE_PARENT | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD),
+    /* The child's own channel into the channel's place (fd 3). */
+    ARG_EQ(dup2, 1, 3),
+    /* The child dies with the zygote, like every worker, and names itself. */
+    ARG_EQ(prctl, 0, PR_SET_PDEATHSIG),
+    ARG_EQ(prctl, 0, PR_SET_NAME),
+    /* The child's seal, a filter on top of this one (only ever narrower). */
+    ARG_EQ(seccomp, 0, SECCOMP_SET_MODE_FILTER),
+};
+
 #define GROUP(rules)                                                                               \
     {                                                                                              \
         rules, sizeof rules / sizeof rules[0]                                                      \
@@ -119,6 +140,7 @@ static const struct seccomp_rule socket_rules[] = {
 
 const struct seccomp_group seccomp_default_group = GROUP(default_rules);
 static const struct seccomp_group socket_group = GROUP(socket_rules);
+const struct seccomp_group seccomp_template_group = GROUP(template_rules);
 
 const struct seccomp_group *seccomp_opt_in_group(int group)
 {

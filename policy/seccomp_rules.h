@@ -22,6 +22,9 @@ struct seccomp_group {
 /* The strict set every worker gets. */
 extern const struct seccomp_group seccomp_default_group;
 
+/* What a warm-worker template adds to its policy's set to fork. */
+extern const struct seccomp_group seccomp_template_group;
+
 /* The opt-in group for an Sbx__SyscallGroup value, or NULL. */
 const struct seccomp_group *seccomp_opt_in_group(int group);
 

@@ -141,6 +141,8 @@ static int cmd_status(struct sbx_client *c, int argc, char **argv)
                            json_object_new_int64((int64_t)st.counters.zygote_rotations));
     json_object_object_add(k, "warm_spawns",
                            json_object_new_int64((int64_t)st.counters.warm_spawns));
+    json_object_object_add(k, "warm_template_forks",
+                           json_object_new_int64((int64_t)st.counters.warm_template_forks));
     json_object_object_add(o, "counters", k);
     puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
     json_object_put(o);

@@ -132,10 +132,15 @@ void load_failed(struct daemon *d, const struct ctl_pending *p)
     drop_module_ref(d, p->module);
 }
 
-/* Sends a control request; `p` (if any) is recorded to match the reply. */
-int ctl_send(struct daemon *d, Sbx__ControlRequest *req, const int *fds, size_t nfds,
-             struct ctl_pending *p)
+/* Sends a control request to the zygote of generation `gen` (the current
+ * one or one draining); `p` (if any) is recorded to match the reply. */
+int ctl_send_to(struct daemon *d, uint64_t gen, Sbx__ControlRequest *req, const int *fds,
+                size_t nfds, struct ctl_pending *p)
 {
+    int ctl = gen == d->zygote_gen ? d->zygote.ctl : -1;
+    for (struct old_zygote *o = d->old_zygotes; ctl < 0 && o; o = o->next)
+        if (o->gen == gen && !o->exiting) ctl = o->z.ctl;
+    if (ctl < 0) return -ESRCH;
     req->has_id = 1;
     req->id = d->next_ctl_id++;
     if (p) {
@@ -146,19 +151,25 @@ int ctl_send(struct daemon *d, Sbx__ControlRequest *req, const int *fds, size_t 
             d->pending = np, d->pending_cap = cap;
         }
         p->ctl_id = req->id;
-        p->zygote_gen = d->zygote_gen;
+        p->zygote_gen = gen;
         d->pending[d->npending++] = *p;
     }
     if (req->body_case == SBX__CONTROL_REQUEST__BODY_FORK) {
         /* The worker's exit will come from this zygote; a spawn counts
          * towards the zygote's rotation (a warm worker when it is taken:
          * daemon_requests.c). */
-        if (p && p->worker) p->worker->zygote_gen = d->zygote_gen;
+        if (p && p->worker) p->worker->zygote_gen = gen;
         if (!(p && p->worker && p->worker->warm)) d->zygote_spawns++;
     }
-    int rc = sbx_ipc_send(d->zygote.ctl, &req->base, fds, nfds, 5000);
+    int rc = sbx_ipc_send(ctl, &req->base, fds, nfds, 5000);
     if (rc && p) d->npending--;
     return rc;
+}
+
+int ctl_send(struct daemon *d, Sbx__ControlRequest *req, const int *fds, size_t nfds,
+             struct ctl_pending *p)
+{
+    return ctl_send_to(d, d->zygote_gen, req, fds, nfds, p);
 }
 
 static bool take_pending(struct daemon *d, uint64_t id, struct ctl_pending *out)
@@ -190,10 +201,10 @@ void ctl_forget_zygote(struct daemon *d, uint64_t gen)
     d->npending = k;
 }
 
-void ctl_reply(struct daemon *d, Sbx__ControlReply *rep, int *fds, size_t nfds)
+void ctl_reply(struct daemon *d, uint64_t gen, Sbx__ControlReply *rep, int *fds, size_t nfds)
 {
     if (rep->body_case == SBX__CONTROL_REPLY__BODY_EXITED) {
-        worker_exited(d, rep->exited);
+        worker_exited(d, gen, rep->exited);
         return;
     }
     struct ctl_pending p;

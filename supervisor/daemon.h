@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "ipc/limits.h"
 #include "jit/module.h"
 #include "proto/sbx.pb-c.h"
 #include "supervisor/zygote_client.h"
@@ -47,6 +48,9 @@ struct module {
     struct sbx_module *decoded;
     uint32_t refs;   /* references held by connections (and detached loads) */
     uint32_t spawns; /* since it was loaded: warm workers only from the second on */
+    /* Templates of its warm workers that failed to start: after a few, its
+     * warm workers come from the zygote only (daemon_warm.c). */
+    uint32_t template_failures;
     struct module *next;
 };
 
@@ -105,6 +109,17 @@ struct worker {
     /* A warm worker (daemon_warm.c), not yet taken by a spawn: no owner, no
      * module reference, not live; dismissed: to be ended when started. */
     bool warm, dismissed;
+    /* A template of warm workers (never taken: it forks them), and a warm
+     * worker it forked (its WorkerStarted comes on its own channel). */
+    bool warm_template, from_template;
+    bool adopting; /* its AdoptWorker is out (daemon_workers.c) */
+    /* A template's child taken before the zygote adopted it: its start
+     * message, packed, with duplicates of its fds, sent once adopted (it
+     * must not run, and end, before it has a pidfd and a worker id). */
+    uint8_t *deferred_start;
+    size_t deferred_len, deferred_nfds;
+    int deferred_fds[SBX_IPC_MAX_FDS];
+    bool start_lost;   /* keeping it failed: ended once adopted */
     uint8_t *warm_key; /* the packed effective policy it was made for (or,
                         * cold, that its spawn had: refilled at its end) */
     size_t warm_key_len;
@@ -191,7 +206,12 @@ void reply_module_loaded(struct daemon *d, struct conn *c, uint64_t request_id,
  * from any zygote are matched by id (ids are unique across zygotes). */
 int ctl_send(struct daemon *d, Sbx__ControlRequest *req, const int *fds, size_t nfds,
              struct ctl_pending *p);
-void ctl_reply(struct daemon *d, Sbx__ControlReply *rep, int *fds, size_t nfds);
+/* A reply from the zygote of generation `gen`. */
+void ctl_reply(struct daemon *d, uint64_t gen, Sbx__ControlReply *rep, int *fds, size_t nfds);
+/* ctl_send to the zygote of generation `gen`, current or draining (-ESRCH:
+ * none of that generation is there to answer). */
+int ctl_send_to(struct daemon *d, uint64_t gen, Sbx__ControlRequest *req, const int *fds,
+                size_t nfds, struct ctl_pending *p);
 /* Zygote generation `gen` died: its requests will never be answered. Loads
  * in flight fail (spawns were failed by workers_zygote_died). */
 void ctl_forget_zygote(struct daemon *d, uint64_t gen);
@@ -209,7 +229,9 @@ struct worker *find_worker(struct daemon *d, uint64_t id);
 void worker_started(struct daemon *d, struct worker *w, const Sbx__WorkerStarted *s, int pidfd);
 void worker_spawn_failed(struct daemon *d, struct worker *w, const char *why);
 void worker_channel_event(struct daemon *d, struct worker *w);
-void worker_exited(struct daemon *d, const Sbx__WorkerExited *e);
+/* The zygote of generation `gen` reaped a worker: its own, by id, or a
+ * template's child (worker_id 0), by pid. */
+void worker_exited(struct daemon *d, uint64_t gen, const Sbx__WorkerExited *e);
 void worker_timeout(struct daemon *d, struct worker *w);
 void worker_kill(struct daemon *d, struct worker *w, bool by_request);
 void worker_wait(struct daemon *d, struct conn *c, uint64_t request_id, struct worker *w,
@@ -230,6 +252,11 @@ void deadlines_event(struct daemon *d);
 bool worker_usable_by(const struct worker *w, const struct conn *c);
 /* Tells w's owner it has a pid (Spawned). */
 void worker_send_spawned(struct daemon *d, struct worker *w);
+/* Stops listening to the worker's channel and closes it. */
+void worker_close_channel(struct daemon *d, struct worker *w);
+/* Keeps a start message for a worker not yet adopted (deferred_start):
+ * 0, or -ENOMEM / -errno of dup. */
+int worker_defer_start(struct worker *w, const ProtobufCMessage *msg, const int *fds, size_t nfds);
 /* Drops the record: its fds, report, broker and warm key (its deadlines
  * go with it: daemon_deadlines.c finds nothing due for it). */
 void worker_forget(struct daemon *d, struct worker *w);

@@ -431,8 +431,14 @@ static void start_warm(struct daemon *d, struct conn *c, uint64_t id, const stru
     msg.has_id = 1, msg.id = 1;
     msg.body_case = SBX__TO_WORKER__BODY_START;
     msg.start = &start;
-    /* A warm worker that died meanwhile: its exit decides the outcome. */
-    if (sbx_ipc_send(w->channel, &msg.base, cfds, nfds, 1000)) worker_kill(d, w, false);
+    /* A template's child not adopted yet gets it once adopted
+     * (worker_started). A warm worker that died meanwhile: its exit
+     * decides the outcome. */
+    if (w->from_template && w->state == W_STARTING) {
+        if (worker_defer_start(w, &msg.base, cfds, nfds)) w->start_lost = true;
+    } else if (sbx_ipc_send(w->channel, &msg.base, cfds, nfds, 1000)) {
+        worker_kill(d, w, false);
+    }
     if (w->state == W_RUNNING) worker_send_spawned(d, w);
 }
 
@@ -593,7 +599,8 @@ static void handle_status(struct daemon *d, struct conn *c, uint64_t id, const S
     st.has_live_workers = 1, st.live_workers = d->live_workers;
     st.has_warm_workers = 1; /* ready ones: started, waiting for a spawn */
     for (const struct worker *w = d->workers; w; w = w->next)
-        if (w->warm && !w->dismissed && w->state == W_RUNNING) st.warm_workers++;
+        if (w->warm && !w->warm_template && !w->dismissed && w->state == W_RUNNING)
+            st.warm_workers++;
     st.has_max_workers = 1, st.max_workers = d->cfg->max_workers;
     st.has_zygote_pid = 1, st.zygote_pid = d->zygote.pid;
     st.has_uptime_ms = 1, st.uptime_ms = (daemon_now_us() - d->start_us) / 1000;
@@ -606,6 +613,7 @@ static void handle_status(struct daemon *d, struct conn *c, uint64_t id, const S
     counters.has_fuel_exhausted = counters.has_memory_limit = counters.has_killed = 1;
     counters.has_policy_violations = counters.has_internal_errors = 1;
     counters.has_zygote_restarts = counters.has_zygote_rotations = counters.has_warm_spawns = 1;
+    counters.has_warm_template_forks = 1;
     st.counters = &counters;
     r.has_id = 1, r.id = id;
     r.body_case = SBX__RESPONSE__BODY_STATUS;

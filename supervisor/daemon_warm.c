@@ -26,10 +26,39 @@
 #include "supervisor/daemon.h"
 #include "supervisor/spawn_policy.h"
 
-static bool same_key(const struct worker *w, const struct module *m, const uint8_t *key, size_t len)
+/* A warm record of (m, key), template or not, not dismissed. */
+static bool same_pair(const struct worker *w, const struct module *m, const uint8_t *key,
+                      size_t len)
 {
     return w->warm && !w->dismissed && w->module == m && w->warm_key_len == len &&
            !memcmp(w->warm_key, key, len);
+}
+
+/* A warm worker of (m, key): one a spawn may take. */
+static bool same_key(const struct worker *w, const struct module *m, const uint8_t *key, size_t len)
+{
+    return same_pair(w, m, key, len) && !w->warm_template;
+}
+
+/* The pair's template from the current zygote, started or starting. */
+static struct worker *template_of(struct daemon *d, const struct module *m, const uint8_t *key,
+                                  size_t len)
+{
+    for (struct worker *w = d->workers; w; w = w->next)
+        if (same_pair(w, m, key, len) && w->warm_template && w->zygote_gen == d->zygote_gen)
+            return w;
+    return NULL;
+}
+
+/* A module whose templates keep failing to start (its zygote refusing
+ * the template's filter, say) stops asking for one. */
+#define MAX_TEMPLATE_FAILURES 3
+
+/* A worker that is pid 1 of its own namespace cannot fork a sibling. */
+static bool template_possible(const Sbx__Policy *p)
+{
+    const Sbx__Namespaces *ns = p->namespaces;
+    return !(ns && ns->pid && ns->pid->has_enabled && ns->pid->enabled);
 }
 
 int warm_key(const struct daemon *d, const Sbx__Policy *policy, uint8_t **key, size_t *len)
@@ -80,17 +109,18 @@ void warm_init(struct daemon *d)
     }
 }
 
-/* One warm worker of (m, policy), forked now. */
-static void fork_warm(struct daemon *d, struct module *m, const Sbx__Policy *policy,
-                      const uint8_t *key, size_t len)
+/* The record of a warm worker (or template) of (m, key) about to be made,
+ * with its channel ch[0]; ch[1] is for the process. NULL if out of
+ * resources: only an optimisation, the next spawn is cold. */
+static struct worker *warm_record(struct daemon *d, struct module *m, const uint8_t *key,
+                                  size_t len, int ch[2])
 {
     struct worker *w = calloc(1, sizeof(*w));
     uint8_t *k = malloc(len);
-    int ch[2];
     if (!w || !k || sbx_ipc_pair(ch)) {
         free(w);
         free(k);
-        return; /* only an optimisation: the next spawn is cold */
+        return NULL;
     }
     memcpy(k, key, len);
     w->id = d->next_worker_id++;
@@ -103,6 +133,18 @@ static void fork_warm(struct daemon *d, struct module *m, const Sbx__Policy *pol
     sbx__usage__init(&w->usage);
     w->next = d->workers;
     d->workers = w;
+    return w;
+}
+
+/* One warm worker of (m, policy), or the pair's template, forked by the
+ * zygote now. */
+static void fork_warm(struct daemon *d, struct module *m, const Sbx__Policy *policy,
+                      const uint8_t *key, size_t len, bool warm_template)
+{
+    int ch[2];
+    struct worker *w = warm_record(d, m, key, len, ch);
+    if (!w) return;
+    w->warm_template = warm_template;
 
     Sbx__ControlRequest req;
     Sbx__ForkWorker fw;
@@ -116,6 +158,7 @@ static void fork_warm(struct daemon *d, struct module *m, const Sbx__Policy *pol
     fw.limits = &limits;
     fw.policy = (Sbx__Policy *)policy;
     fw.has_warm = 1, fw.warm = true;
+    if (warm_template) fw.has_warm_template = 1, fw.warm_template = true;
     req.body_case = SBX__CONTROL_REQUEST__BODY_FORK;
     req.fork = &fw;
     struct ctl_pending p = {.worker = w};
@@ -124,24 +167,61 @@ static void fork_warm(struct daemon *d, struct module *m, const Sbx__Policy *pol
     if (rc) worker_forget(d, w);
 }
 
-/* Ends a warm worker: one that has started is killed, one still starting
- * is killed when WorkerStarted comes. Either record goes when the exit is
+/* One warm worker of (m, key), forked by the pair's template t now: it
+ * inherits t's instance and confinement and says it started on its own
+ * channel (worker_channel_event). False if t cannot be asked. */
+static bool fork_from_template(struct daemon *d, struct worker *t, struct module *m,
+                               const uint8_t *key, size_t len)
+{
+    int ch[2];
+    struct worker *w = warm_record(d, m, key, len, ch);
+    if (!w) return true; /* out of resources, not t's fault */
+    w->from_template = true;
+    w->zygote_gen = t->zygote_gen; /* the zygote reaps t's children too */
+    Sbx__ToWorker msg;
+    Sbx__ForkWarm fw;
+    sbx__to_worker__init(&msg);
+    sbx__fork_warm__init(&fw);
+    fw.has_channel_fd_index = 1, fw.channel_fd_index = 0;
+    msg.has_id = 1, msg.id = 1;
+    msg.body_case = SBX__TO_WORKER__BODY_FORK_WARM;
+    msg.fork_warm = &fw;
+    int rc = daemon_watch(d, w->channel, EV_CHANNEL, w);
+    if (!rc) rc = sbx_ipc_send(t->channel, &msg.base, &ch[1], 1, 1000);
+    close(ch[1]);
+    if (rc) {
+        worker_forget(d, w);
+        return false;
+    }
+    t->started_us = daemon_now_us(); /* in use: not idle (warm_timer_event) */
+    d->counters.warm_template_forks++;
+    return true;
+}
+
+/* Ends a warm worker: one that has started is killed (a template: told),
+ * one still starting is killed when WorkerStarted comes. Either record goes when the exit is
  * reported, never here: callers walk the worker list, and the record of
  * the next worker must stay valid under them. */
 static void dismiss(struct daemon *d, struct worker *w)
 {
-    (void)d;
     w->dismissed = true;
-    if (w->state != W_STARTING && w->pidfd >= 0)
+    /* A template started is not killed: its channel is closed, so that it
+     * forks the workers it was asked for (spawns may have taken them
+     * already) before it sees the end and exits. */
+    if (w->warm_template && w->state != W_STARTING)
+        worker_close_channel(d, w);
+    else if (w->state != W_STARTING && w->pidfd >= 0)
         syscall(SYS_pidfd_send_signal, w->pidfd, SIGKILL, NULL, 0);
 }
 
-/* Warm workers not dismissed (starting or waiting), of every pair. */
+/* Warm workers not dismissed (starting or waiting), of every pair. Not
+ * the templates: one per pair that has warm workers, never more processes
+ * than those, and none ever runs a spawn. */
 static uint32_t active_warm(const struct daemon *d)
 {
     uint32_t n = 0;
     for (const struct worker *w = d->workers; w; w = w->next)
-        n += w->warm && !w->dismissed;
+        n += w->warm && !w->warm_template && !w->dismissed;
     return n;
 }
 
@@ -151,11 +231,18 @@ static bool evict_one(struct daemon *d, const struct module *m, const uint8_t *k
 {
     struct worker *oldest = NULL;
     for (struct worker *w = d->workers; w; w = w->next)
-        if (w->warm && !w->dismissed && w->state == W_RUNNING && !same_key(w, m, key, len) &&
-            (!oldest || w->started_us < oldest->started_us))
+        if (w->warm && !w->warm_template && !w->dismissed && w->state == W_RUNNING &&
+            !same_pair(w, m, key, len) && (!oldest || w->started_us < oldest->started_us))
             oldest = w;
     if (oldest) dismiss(d, oldest);
     return oldest != NULL;
+}
+
+/* Room for one more warm process of (m, key) within --max-workers. */
+static bool room(struct daemon *d, const struct module *m, const uint8_t *key, size_t len)
+{
+    return d->live_workers + active_warm(d) < d->cfg->max_workers ||
+           (d->live_workers < d->cfg->max_workers && evict_one(d, m, key, len));
 }
 
 void warm_refill(struct daemon *d, struct module *m, const Sbx__Policy *policy, const uint8_t *key,
@@ -165,16 +252,25 @@ void warm_refill(struct daemon *d, struct module *m, const Sbx__Policy *policy, 
     uint32_t have = 0;
     for (struct worker *w = d->workers; w; w = w->next)
         if (same_key(w, m, key, len)) have++;
+    struct worker *t = template_of(d, m, key, len);
     while (have < d->cfg->warm) {
         /* Live and warm workers within --max-workers (dismissed ones are on
          * their way out and not counted); at the cap, only in place of
          * another pair's. */
-        if (d->live_workers + active_warm(d) >= d->cfg->max_workers &&
-            (d->live_workers >= d->cfg->max_workers || !evict_one(d, m, key, len)))
-            break;
-        fork_warm(d, m, policy, key, len);
+        if (!room(d, m, key, len)) break;
+        /* From the template once it runs; from the zygote until then, or
+         * if the template cannot be asked (then it goes). */
+        if (t && t->state == W_RUNNING && !fork_from_template(d, t, m, key, len)) {
+            dismiss(d, t);
+            t = NULL;
+        } else if (!(t && t->state == W_RUNNING)) {
+            fork_warm(d, m, policy, key, len, false);
+        }
         have++;
     }
+    /* A pair refilled once will be again: its template, made now. */
+    if (!t && have && template_possible(policy) && m->template_failures < MAX_TEMPLATE_FAILURES)
+        fork_warm(d, m, policy, key, len, true);
 }
 
 void warm_after_spawn(struct daemon *d, struct worker *w)

@@ -5,6 +5,7 @@
  * it, else to the spawning connection as an Event, else (detached) it is
  * kept until a Wait collects it. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +37,40 @@ static void close_fd(struct daemon *d, int *fd)
     *fd = -1;
 }
 
+void worker_close_channel(struct daemon *d, struct worker *w)
+{
+    close_fd(d, &w->channel);
+}
+
+static void drop_deferred_start(struct worker *w)
+{
+    for (size_t i = 0; i < w->deferred_nfds; i++)
+        close(w->deferred_fds[i]);
+    free(w->deferred_start);
+    w->deferred_start = NULL, w->deferred_len = w->deferred_nfds = 0;
+}
+
+int worker_defer_start(struct worker *w, const ProtobufCMessage *msg, const int *fds, size_t nfds)
+{
+    size_t len = protobuf_c_message_get_packed_size(msg);
+    w->deferred_start = malloc(len ? len : 1);
+    if (!w->deferred_start) return -ENOMEM;
+    w->deferred_len = protobuf_c_message_pack(msg, w->deferred_start);
+    for (size_t i = 0; i < nfds; i++) {
+        int fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 0);
+        if (fd < 0) {
+            int e = errno;
+            drop_deferred_start(w);
+            return -e;
+        }
+        w->deferred_fds[w->deferred_nfds++] = fd;
+    }
+    return 0;
+}
+
 void worker_forget(struct daemon *d, struct worker *w)
 {
+    drop_deferred_start(w);
     for (struct worker **p = &d->workers; *p; p = &(*p)->next)
         if (*p == w) {
             *p = w->next;
@@ -281,7 +314,15 @@ void worker_started(struct daemon *d, struct worker *w, const Sbx__WorkerStarted
     w->pidfd = pidfd;
     w->state = W_RUNNING;
     w->started_us = daemon_now_us();
-    daemon_watch(d, w->channel, EV_CHANNEL, w);
+    /* A template's child spoke on its channel: watched since it was asked for. */
+    if (!w->from_template) daemon_watch(d, w->channel, EV_CHANNEL, w);
+    if (w->start_lost) worker_kill(d, w, false);
+    if (w->deferred_start) { /* taken before it was adopted: its spawn now */
+        if (w->channel < 0 || sbx_ipc_send_raw(w->channel, w->deferred_start, w->deferred_len,
+                                               w->deferred_fds, w->deferred_nfds, 1000))
+            worker_kill(d, w, false); /* its exit decides the outcome */
+        drop_deferred_start(w);
+    }
     if (w->warm) { /* it waits for a spawn, unless dismissed meanwhile */
         if (w->dismissed) worker_kill(d, w, false); /* forgotten at its exit */
         return;
@@ -295,6 +336,7 @@ void worker_started(struct daemon *d, struct worker *w, const Sbx__WorkerStarted
 
 void worker_spawn_failed(struct daemon *d, struct worker *w, const char *why)
 {
+    if (w->warm_template && w->module) ((struct module *)w->module)->template_failures++;
     if (w->warm) { /* nobody asked for it */
         worker_forget(d, w);
         return;
@@ -307,6 +349,40 @@ void worker_spawn_failed(struct daemon *d, struct worker *w, const char *why)
     worker_forget(d, w);
 }
 
+/* The first message of a template's child: WorkerStarted with its pid,
+ * sent before it ran anything untrusted. The zygote, its parent, is asked
+ * to adopt it: it checks the pid is its unreaped child and answers
+ * WorkerStarted with a pidfd (ctl_reply, then worker_started). Anything
+ * else, or its channel closing, means it did not start; closing its
+ * channel ends it if it is still there. */
+static void template_child_started(struct daemon *d, struct worker *w, int rc, Sbx__FromWorker *msg)
+{
+    if (w->adopting) { /* the zygote's answer decides; a dead child: its exit */
+        if (!rc) sbx_ipc_free(&msg->base);
+        if (rc == -EPIPE || rc == -ECONNRESET) close_fd(d, &w->channel);
+        return;
+    }
+    struct sbx_ipc_reject why;
+    bool ok = !rc && !sbx_ipc_validate_from_worker(msg, 0, &why) &&
+              msg->body_case == SBX__FROM_WORKER__BODY_STARTED;
+    if (ok) {
+        Sbx__ControlRequest req;
+        Sbx__AdoptWorker adopt;
+        sbx__control_request__init(&req);
+        sbx__adopt_worker__init(&adopt);
+        adopt.has_worker_id = 1, adopt.worker_id = w->id;
+        adopt.has_pid = 1, adopt.pid = msg->started->pid;
+        req.body_case = SBX__CONTROL_REQUEST__BODY_ADOPT;
+        req.adopt = &adopt;
+        struct ctl_pending p = {.worker = w};
+        /* Its zygote, even if a newer one has replaced it meanwhile. */
+        ok = !ctl_send_to(d, w->zygote_gen, &req, NULL, 0, &p);
+        w->adopting = ok;
+    }
+    if (!rc) sbx_ipc_free(&msg->base);
+    if (!ok) worker_spawn_failed(d, w, "the template's worker did not start");
+}
+
 void worker_channel_event(struct daemon *d, struct worker *w)
 {
     for (;;) {
@@ -316,6 +392,10 @@ void worker_channel_event(struct daemon *d, struct worker *w)
         int rc = sbx_ipc_recv(w->channel, &sbx__from_worker__descriptor, (ProtobufCMessage **)&msg,
                               fds, &nfds, 0, 0);
         if (rc == -EAGAIN) return;
+        if (w->from_template && w->state == W_STARTING) {
+            template_child_started(d, w, rc, msg);
+            return;
+        }
         if (w->warm) { /* a warm worker speaks only after its start: it failed */
             if (!rc) sbx_ipc_free(&msg->base);
             close_fd(d, &w->channel);
@@ -351,9 +431,12 @@ void worker_channel_event(struct daemon *d, struct worker *w)
     }
 }
 
-void worker_exited(struct daemon *d, const Sbx__WorkerExited *e)
+void worker_exited(struct daemon *d, uint64_t gen, const Sbx__WorkerExited *e)
 {
-    struct worker *w = find_worker(d, e->worker_id);
+    (void)gen; /* worker ids are unique across zygotes */
+    /* worker_id 0: a template's child that died before it said it started
+     * (its record failed on its channel). */
+    struct worker *w = e->worker_id ? find_worker(d, e->worker_id) : NULL;
     if (!w || w->pid != e->pid || forget_if_decided(d, w)) return;
     w->wait_status = e->wait_status;
     if (e->usage) {

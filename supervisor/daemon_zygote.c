@@ -156,7 +156,7 @@ void zygote_event(struct daemon *d, struct old_zygote *old)
         }
         struct sbx_ipc_reject why;
         bool valid = rc == 0 && !sbx_ipc_validate_control_reply(rep, nfds, &why);
-        if (valid) ctl_reply(d, rep, fds, nfds);
+        if (valid) ctl_reply(d, old ? old->gen : d->zygote_gen, rep, fds, nfds);
         for (size_t i = 0; i < nfds; i++)
             if (fds[i] >= 0) close(fds[i]);
         sbx_ipc_free(rep ? &rep->base : NULL);

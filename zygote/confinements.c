@@ -28,8 +28,15 @@ static void drop(struct entry *e)
     sbx_confine_free(e->conf);
 }
 
+/* The template filter, built on the first template of the policy. */
+static const struct sbx_confine *with_template(struct sbx_confine *conf, bool warm_template,
+                                               struct sbx_confine_error *err)
+{
+    return !warm_template || !sbx_confine_prepare_template(conf, err) ? conf : NULL;
+}
+
 const struct sbx_confine *zygote_confinement(struct zygote_confinements **cache,
-                                             const Sbx__Policy *policy,
+                                             const Sbx__Policy *policy, bool warm_template,
                                              struct sbx_confine_error *err)
 {
     memset(err, 0, sizeof *err);
@@ -52,7 +59,7 @@ const struct sbx_confine *zygote_confinement(struct zygote_confinements **cache,
         if (c->e[i].len == len && !memcmp(c->e[i].key, key, len)) {
             if (key != small) free(key);
             sbx_policy_free(dflt);
-            return c->e[i].conf;
+            return with_template(c->e[i].conf, warm_template, err);
         }
     if (key == small) { /* kept by the cache: a copy of its own */
         if (!(key = malloc(len ? len : 1))) {
@@ -74,7 +81,7 @@ const struct sbx_confine *zygote_confinement(struct zygote_confinements **cache,
         c->n--;
     }
     c->e[c->n++] = (struct entry){.key = key, .len = len, .conf = conf};
-    return conf;
+    return with_template(conf, warm_template, err);
 oom:
     err->step = "prepare";
     snprintf(err->msg, sizeof err->msg, "out of memory");

@@ -113,8 +113,8 @@ _Noreturn void sbx_worker_main(const struct sbx_worker_spec *w)
     if (install_fds(w->stdio, w->channel)) _exit(SBX_WORKER_EXIT_FAILED);
     /* 2. Die with the zygote; a zygote that died already means no one to
      *    report to. */
-    prctl(PR_SET_NAME, "sbx-worker"); /* for ps, top and perf */
-    pid_t parent = getppid();         /* 0 in a pid namespace of its own */
+    prctl(PR_SET_NAME, w->warm_template ? "sbx-template" : "sbx-worker"); /* ps, top, perf */
+    pid_t parent = getppid(); /* 0 in a pid namespace of its own */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) || (parent != w->zygote_pid && parent != 0))
         _exit(SBX_WORKER_EXIT_FAILED);
     unblock_signals();
@@ -153,21 +153,27 @@ _Noreturn void sbx_worker_main(const struct sbx_worker_spec *w)
      *    reported by the SIGSYS hook, then the worker exits. */
     if (sbx_confine_set_violation_hook(worker_report_violation))
         worker_fail("cannot install the violation handler", strerror(errno));
+    if (w->warm_template && worker_template_prepare())
+        worker_fail("cannot prepare the template", strerror(errno));
     struct sbx_confine_error cerr;
-    if (sbx_confine_apply(w->confine, &cerr)) {
+    if (w->warm_template ? sbx_confine_apply_template(w->confine, &cerr)
+                         : sbx_confine_apply(w->confine, &cerr)) {
         char why[640];
         worker_fail("cannot confine the worker", sbx_confine_error_text(&cerr, why, sizeof why));
     }
     int ns_fds[8];
     for (size_t i = 0, n = sbx_confine_fds(w->confine, ns_fds, 8); i < n; i++)
         close(ns_fds[i]); /* joined: no longer needed */
+
+    /* 6. A template forks warm workers until dismissed; this returns in
+     *    each of them, sealed. A warm worker was made ahead of demand: the
+     *    spawn arrives now, with its args, env, stdio, export and
+     *    arguments. */
+    if (w->warm_template) worker_template_serve(w->zygote_pid);
+    const Sbx__ForkWorker *run_req = w->warm ? sbx_worker_await_start(wasi) : req;
 #ifdef SBX_ESCAPE_HARNESS
     sbx_escape_attempt(); /* tests only: what a module with native code would try */
 #endif
-
-    /* 6. A warm worker was made ahead of demand: the spawn arrives now,
-     *    with its args, env, stdio, export and arguments. */
-    const Sbx__ForkWorker *run_req = w->warm ? sbx_worker_await_start(wasi) : req;
 
     /* 7. The module's start function: its first untrusted code. */
     if (sbx_instance_start(inst, &trap)) worker_end_trap(inst, &trap);

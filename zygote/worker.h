@@ -63,6 +63,9 @@ struct sbx_worker_spec {
     const int *preopen_fds;            /* a directory fd per req->policy->preopens */
     const int *socket_fds;             /* req->n_socket_fd_index sockets for WASI */
     bool warm; /* made ahead of demand: waits for ToWorker.start once confined */
+    /* With warm: a template (worker_template.c), confined with
+     * confine's template filter (sbx_confine_prepare_template done). */
+    bool warm_template;
 };
 
 /* Runs in the child right after fork. Never returns. */
@@ -80,6 +83,15 @@ int sbx_worker_wasi(const struct sbx_worker_spec *w, struct sbx_linker *linker,
  * message, whose export, args and keep_alive the worker then runs; exits
  * quietly if the supervisor closes the channel instead (worker_start.c). */
 const Sbx__ForkWorker *sbx_worker_await_start(struct sbx_wasi *wasi);
+
+/* Templates (worker_template.c). worker_template_prepare, before the
+ * template confines itself: what its forks need to know (0, or -errno).
+ * worker_template_serve, once confined: forks a warm worker for each
+ * ToWorker.fork_warm; returns only in such a worker, set up and sealed
+ * (sbx_confine_seal), which then waits for its spawn; the template itself
+ * exits when its channel closes. */
+int worker_template_prepare(void);
+void worker_template_serve(pid_t zygote);
 
 /* A keep-alive worker whose start export returned: says it is idle, then
  * serves ToWorker calls until stopped (worker_calls.c). `spawn_fuel` > 0 is

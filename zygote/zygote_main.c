@@ -176,6 +176,52 @@ static void handle_unload(struct zygote *z, uint64_t id, const Sbx__UnloadFromZy
     reply_error(z, id, SBX__ERROR_CODE__UNKNOWN_MODULE, "no module %s", req->module_id);
 }
 
+/* Room in the table of the zygote's workers (pid -> worker id) for one more. */
+static bool room_for_worker(struct zygote *z)
+{
+    if (z->nworkers < z->workers_cap) return true;
+    size_t cap = z->workers_cap ? z->workers_cap * 2 : 16;
+    struct worker_entry *p = realloc(z->workers, cap * sizeof(*p));
+    if (!p) return false;
+    z->workers = p, z->workers_cap = cap;
+    return true;
+}
+
+/* Tells the supervisor a worker exists: its pid, and a pidfd made here, by
+ * its parent, so that it names exactly that child. */
+static void reply_started(struct zygote *z, uint64_t id, uint64_t worker_id, pid_t pid)
+{
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    Sbx__ControlReply rep;
+    Sbx__WorkerStarted started;
+    sbx__control_reply__init(&rep);
+    sbx__worker_started__init(&started);
+    started.has_worker_id = 1, started.worker_id = worker_id;
+    started.has_pid = 1, started.pid = pid;
+    if (pidfd >= 0) started.has_pidfd_fd_index = 1, started.pidfd_fd_index = 0;
+    rep.has_id = 1, rep.id = id;
+    rep.body_case = SBX__CONTROL_REPLY__BODY_STARTED;
+    rep.started = &started;
+    reply(z, &rep, pidfd >= 0 ? &pidfd : NULL, pidfd >= 0 ? 1 : 0);
+    if (pidfd >= 0) close(pidfd);
+}
+
+/* A template's child (CLONE_PARENT made it the zygote's) said it started.
+ * Only a child not yet reaped is adopted: its pid cannot have been
+ * recycled, since only the zygote reaps its children, and it is not doing
+ * so now. Then its exit is reported with its worker id, like any other. */
+static void handle_adopt(struct zygote *z, uint64_t id, const Sbx__AdoptWorker *req)
+{
+    siginfo_t si = {0};
+    if (waitid(P_PID, (id_t)req->pid, &si, WEXITED | WNOHANG | WNOWAIT) || !room_for_worker(z)) {
+        reply_error(z, id, SBX__ERROR_CODE__UNKNOWN_WORKER, "pid %d is not a worker waiting here",
+                    req->pid);
+        return;
+    }
+    z->workers[z->nworkers++] = (struct worker_entry){.pid = req->pid, .worker_id = req->worker_id};
+    reply_started(z, id, req->worker_id, req->pid);
+}
+
 static void handle_fork(struct zygote *z, uint64_t id, const Sbx__ForkWorker *req, int *fds)
 {
     struct module_entry *e = find_module(z, req->module_id);
@@ -183,14 +229,9 @@ static void handle_fork(struct zygote *z, uint64_t id, const Sbx__ForkWorker *re
         reply_error(z, id, SBX__ERROR_CODE__UNKNOWN_MODULE, "no module %s", req->module_id);
         return;
     }
-    if (z->nworkers == z->workers_cap) {
-        size_t cap = z->workers_cap ? z->workers_cap * 2 : 16;
-        struct worker_entry *p = realloc(z->workers, cap * sizeof(*p));
-        if (!p) {
-            reply_error(z, id, SBX__ERROR_CODE__LIMIT, "out of memory");
-            return;
-        }
-        z->workers = p, z->workers_cap = cap;
+    if (!room_for_worker(z)) {
+        reply_error(z, id, SBX__ERROR_CODE__LIMIT, "out of memory");
+        return;
     }
     /* Compiled here, before the fork, so later workers inherit it too. */
     bool fuel = req->limits && req->limits->has_fuel && req->limits->fuel > 0;
@@ -213,6 +254,7 @@ static void handle_fork(struct zygote *z, uint64_t id, const Sbx__ForkWorker *re
         .channel = fds[req->channel_fd_index],
         .zygote_pid = getpid(),
         .warm = req->has_warm && req->warm,
+        .warm_template = req->has_warm && req->warm && req->has_warm_template && req->warm_template,
     };
     for (size_t i = 0; i < req->n_stdio; i++)
         spec.stdio[req->stdio[i]->stream - SBX__STDIO_STREAM__STDIO_STDIN] =
@@ -227,7 +269,7 @@ static void handle_fork(struct zygote *z, uint64_t id, const Sbx__ForkWorker *re
     spec.socket_fds = sockets;
     struct sbx_confine_error cerr;
     char why[640];
-    spec.confine = zygote_confinement(&z->confinements, req->policy, &cerr);
+    spec.confine = zygote_confinement(&z->confinements, req->policy, spec.warm_template, &cerr);
     if (!spec.confine) {
         reply_error(z, id, SBX__ERROR_CODE__UNSUPPORTED, "cannot confine the worker: %s",
                     sbx_confine_error_text(&cerr, why, sizeof why));
@@ -247,20 +289,7 @@ static void handle_fork(struct zygote *z, uint64_t id, const Sbx__ForkWorker *re
         sbx_worker_main(&spec);
     }
     z->workers[z->nworkers++] = (struct worker_entry){.pid = pid, .worker_id = req->worker_id};
-    /* A pidfd made here, by the parent, names exactly this child. */
-    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    Sbx__ControlReply rep;
-    Sbx__WorkerStarted started;
-    sbx__control_reply__init(&rep);
-    sbx__worker_started__init(&started);
-    started.has_worker_id = 1, started.worker_id = req->worker_id;
-    started.has_pid = 1, started.pid = pid;
-    if (pidfd >= 0) started.has_pidfd_fd_index = 1, started.pidfd_fd_index = 0;
-    rep.has_id = 1, rep.id = id;
-    rep.body_case = SBX__CONTROL_REPLY__BODY_STARTED;
-    rep.started = &started;
-    reply(z, &rep, pidfd >= 0 ? &pidfd : NULL, pidfd >= 0 ? 1 : 0);
-    if (pidfd >= 0) close(pidfd);
+    reply_started(z, id, req->worker_id, pid);
 }
 
 static void report_exit(struct zygote *z, pid_t pid, int status, const struct rusage *ru)
@@ -325,6 +354,7 @@ static void handle_request(struct zygote *z)
         case SBX__CONTROL_REQUEST__BODY_LOAD: handle_load(z, req->id, req->load, fds); break;
         case SBX__CONTROL_REQUEST__BODY_UNLOAD: handle_unload(z, req->id, req->unload); break;
         case SBX__CONTROL_REQUEST__BODY_FORK: handle_fork(z, req->id, req->fork, fds); break;
+        case SBX__CONTROL_REQUEST__BODY_ADOPT: handle_adopt(z, req->id, req->adopt); break;
         default: reply_ack(z, req->id); break; /* ping */
         }
     }

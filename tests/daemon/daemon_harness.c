@@ -322,6 +322,7 @@ void hd_status(int fd, struct hd_status *st)
     st->warm_workers = s->warm_workers;
     if (s->counters) {
         st->warm_spawns = s->counters->warm_spawns;
+        st->warm_template_forks = s->counters->warm_template_forks;
         st->spawns = s->counters->spawns;
         st->refused_busy = s->counters->refused_busy;
         st->exited = s->counters->exited;

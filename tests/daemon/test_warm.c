@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ipc/msg.h"
 #include "tests/daemon/daemon_harness.h"
@@ -22,8 +23,22 @@ static void stop(void)
 
 TestSuite(warm, .fini = stop, .timeout = 90);
 
-/* The zygote's children, at most max into out; returns how many. */
-static int children(pid_t zygote, pid_t *out, int max)
+/* Whether process pid calls itself `name` (/proc/PID/comm). */
+static bool named(pid_t pid, const char *name)
+{
+    char path[64], comm[32] = "";
+    snprintf(path, sizeof path, "/proc/%d/comm", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return false;
+    bool ok = fgets(comm, sizeof comm, f) && !strncmp(comm, name, strlen(name)) &&
+              (comm[strlen(name)] == '\n' || !comm[strlen(name)]);
+    fclose(f);
+    return ok;
+}
+
+/* The zygote's children called `name` ("sbx-worker", "sbx-template"), at
+ * most max into out; returns how many. */
+static int children(pid_t zygote, const char *name, pid_t *out, int max)
 {
     char path[96];
     snprintf(path, sizeof path, "/proc/%d/task/%d/children", zygote, zygote);
@@ -31,9 +46,24 @@ static int children(pid_t zygote, pid_t *out, int max)
     cr_assert_not_null(f);
     int n = 0, pid;
     while (n < max && fscanf(f, "%d", &pid) == 1)
-        out[n++] = pid;
+        if (named(pid, name)) out[n++] = pid;
     fclose(f);
     return n;
+}
+
+/* A line "Key: value" of /proc/PID/status as a number, or -1. */
+static long status_field(pid_t pid, const char *key)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    long v = -1;
+    size_t n = strlen(key);
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, key, n) && line[n] == ':') v = strtol(line + n + 1, NULL, 10);
+    fclose(f);
+    return v;
 }
 
 /* Polls Status until `want` warm workers wait; returns the status. */
@@ -111,7 +141,9 @@ static int start_with(const char *const *args, uint32_t tag, char id[65])
 }
 
 /* A daemon, a module, two spawns (warm workers come from the second on),
- * then its two warm workers: their pids. *last: the second spawn's id. */
+ * then its two warm workers: their pids. *last: the second spawn's id.
+ * The zygote forks those two and the pair's template (worker_template.c),
+ * which makes the warm workers from then on. */
 static int setup_warm(int *fd, char id[65], uint32_t tag, struct hd_status *st, pid_t warm[2],
                       uint64_t *last)
 {
@@ -122,8 +154,9 @@ static int setup_warm(int *fd, char id[65], uint32_t tag, struct hd_status *st, 
     cr_assert_eq(st->warm_workers, 0, "warm workers after a module's first spawn");
     *last = run_get(*fd, id, tag, NULL);
     *st = await_warm(*fd, 2);
-    cr_assert_eq(hd_wait_children(st->zygote_pid, 2), 2, "the zygote has no other child left");
-    return children(st->zygote_pid, warm, 2);
+    cr_assert_eq(hd_wait_children(st->zygote_pid, 3), 3,
+                 "the zygote has other children than two warm workers and their template");
+    return children(st->zygote_pid, "sbx-worker", warm, 2);
 }
 
 Test(warm, waiting_workers_are_confined_and_the_next_spawn_runs_on_one)
@@ -281,4 +314,74 @@ Test(warm, back_to_back_spawns_all_run_warm)
     cr_assert_eq(st.spawns, N);
     cr_assert_eq(st.warm_spawns, N - 2, "%llu of %d spawns warm (the first two are cold)",
                  (unsigned long long)st.warm_spawns, N);
+}
+
+/* After the first refill, warm workers are forked by the pair's template:
+ * it is confined (with one filter more than a worker's, its own, which
+ * also lets it fork), its children are the zygote's, confined, with the
+ * seal on top (one filter more again), and spawns run on them. */
+Test(warm, later_ones_come_from_the_template)
+{
+    int fd;
+    char id[65];
+    struct hd_status st;
+    pid_t warm[2], tmpl;
+    uint64_t last;
+    cr_assert_eq(setup_warm(&fd, id, 0x59, &st, warm, &last), 2);
+    cr_assert_eq(children(st.zygote_pid, "sbx-template", &tmpl, 1), 1, "no template");
+    for (int i = 0; i < 500 && !is_confined(tmpl); i++)
+        hd_sleep_ms(10);
+    cr_assert(is_confined(tmpl), "the template is not confined");
+    for (int i = 0; i < 6; i++)
+        run_get(fd, id, 0x59, NULL);
+    st = await_warm(fd, 2);
+    cr_assert_geq(st.warm_template_forks, 2, "%llu warm workers from the template",
+                  (unsigned long long)st.warm_template_forks);
+    cr_assert_eq(st.warm_spawns, 6);
+    /* The two waiting now are the template's: the others were taken. */
+    pid_t now[2];
+    cr_assert_eq(children(st.zygote_pid, "sbx-worker", now, 2), 2);
+    long filters = status_field(tmpl, "Seccomp_filters");
+    if (filters < 0) { /* Linux < 5.9 */
+        fprintf(stderr, "warm: filter counts not checked: no Seccomp_filters in /proc\n");
+        filters = status_field(now[0], "Seccomp_filters") - 1;
+    }
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(status_field(now[i], "PPid"), st.zygote_pid, "not the zygote's child");
+        cr_assert(is_confined(now[i]), "warm worker %d is not confined", now[i]);
+        cr_assert_eq(status_field(now[i], "Seccomp_filters"), filters + 1,
+                     "warm worker %d: not sealed on top of the template's filters", now[i]);
+    }
+    /* They run spawns like any other. */
+    pid_t pid;
+    run_get(fd, id, 0x59, &pid);
+    cr_assert(pid == now[0] || pid == now[1], "spawned pid %d is not a waiting one", pid);
+}
+
+/* No template for a policy that gives each worker a pid namespace of its
+ * own (pid 1 cannot fork a sibling): warm workers still come, from the
+ * zygote. Needs a user namespace to make pid namespaces unprivileged, or
+ * root. */
+Test(warm, none_for_pid_namespaces)
+{
+    char dir[] = "/tmp/sbx-warm-pidns-XXXXXX", path[64];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/policy.json", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("{\"namespaces\": {\"pid\": {\"enabled\": true, \"optional\": true}}}\n", f);
+    fclose(f);
+    char id[65];
+    int fd = start_with((const char *const[]){"--policy", path, NULL}, 0x5a, id);
+    unlink(path);
+    rmdir(dir);
+    for (int i = 0; i < 5; i++)
+        run_get(fd, id, 0x5a, NULL);
+    struct hd_status st;
+    hd_status(fd, &st);
+    cr_assert_eq(st.warm_spawns, 3);
+    cr_assert_eq(st.warm_template_forks, 0);
+    pid_t t;
+    cr_assert_eq(children(st.zygote_pid, "sbx-template", &t, 1), 0,
+                 "a template for a pid namespace");
 }
