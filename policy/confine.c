@@ -198,10 +198,14 @@ static int step_dumpable(struct sbx_confine_error *err)
     return 0;
 }
 
-static int step_rlimits(const struct sbx_confine *c, struct sbx_confine_error *err)
+/* A template (sbx_confine_apply_template) keeps its RLIMIT_NPROC: it
+ * forks, and only root is exempt from a limit of 0. Its children set it
+ * when they seal themselves. */
+static int step_rlimits(const struct sbx_confine *c, bool template, struct sbx_confine_error *err)
 {
     for (int i = 0; i < CONFINE_NRLIMITS; i++)
-        if (setrlimit(c->rlimits[i].resource, &c->rlimits[i].lim))
+        if (!(template && c->rlimits[i].resource == RLIMIT_NPROC) &&
+            setrlimit(c->rlimits[i].resource, &c->rlimits[i].lim))
             return confine_fail(err, "rlimits", c->rlimits[i].call, errno);
     return 0;
 }
@@ -244,8 +248,9 @@ static int step_seccomp(const struct sock_fprog *prog, struct sbx_confine_error 
 static int apply(const struct sbx_confine *c, const struct sock_fprog *prog, unsigned steps,
                  struct sbx_confine_error *err)
 {
+    bool template = prog == &c->template_prog;
     if ((steps & SBX_CONFINE_DUMPABLE) && step_dumpable(err)) return -1;
-    if ((steps & SBX_CONFINE_RLIMITS) && step_rlimits(c, err)) return -1;
+    if ((steps & SBX_CONFINE_RLIMITS) && step_rlimits(c, template, err)) return -1;
     if ((steps & SBX_CONFINE_NAMESPACES) && confine_ns_join(&c->ns, err)) return -1;
     if ((steps & SBX_CONFINE_CAPS) && step_caps(c, err)) return -1;
     if ((steps & SBX_CONFINE_NO_NEW_PRIVS) && step_no_new_privs(err)) return -1;
@@ -273,5 +278,9 @@ int sbx_confine_apply_template(const struct sbx_confine *c, struct sbx_confine_e
 
 int sbx_confine_seal(struct sbx_confine_error *err)
 {
+    /* The limit the template kept: no new process, as for every worker. */
+    const struct rlimit none = {0, 0};
+    if (setrlimit(RLIMIT_NPROC, &none))
+        return confine_fail(err, "rlimits", "setrlimit(RLIMIT_NPROC)", errno);
     return step_seccomp(confine_seal_filter(), err);
 }

@@ -106,14 +106,16 @@ const struct sock_fprog *sbx_confine_filter(const struct sbx_confine *c);
  * of each building and installing their own.
  *
  * sbx_confine_prepare_template, in the zygote: the template's filter, the
- * policy's plus exactly the calls the template forks with (seccomp_rules.c:
- * clone as a sibling, dup2 onto the channel fd, prctl PDEATHSIG and NAME,
- * pidfd_open); once per confinement. EINVAL for a policy with a pid
+ * policy's plus exactly the calls the template and its children use to
+ * fork and seal (seccomp_rules.c: clone as a sibling, dup2 onto the
+ * channel fd, prctl PDEATHSIG and NAME, prlimit64 of RLIMIT_NPROC, seccomp
+ * to add a filter); once per confinement. EINVAL for a policy with a pid
  * namespace: its worker is pid 1 there and cannot fork a sibling.
  * sbx_confine_apply_template, in the template: sbx_confine_apply with that
- * filter. sbx_confine_seal, in each of its children before anything else:
- * a filter that takes those calls away again (SIGSYS, like any other
- * forbidden call), so a child has exactly a worker's calls. */
+ * filter, keeping RLIMIT_NPROC (it forks). sbx_confine_seal, in each of its
+ * children before anything else: RLIMIT_NPROC 0, then a filter that takes
+ * those calls away again (policy/seal_filter.c; SIGSYS, like any other
+ * forbidden call), so that a child has exactly a worker's calls. */
 int sbx_confine_prepare_template(struct sbx_confine *c, struct sbx_confine_error *err);
 const struct sock_fprog *sbx_confine_template_filter(const struct sbx_confine *c);
 int sbx_confine_apply_template(const struct sbx_confine *c, struct sbx_confine_error *err);

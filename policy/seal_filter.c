@@ -17,7 +17,7 @@
 
 /* Layout: 0 load arch; 1 foreign? kill; 2 load nr; 3 .. 3+N-1 one test per
  * sealed call; 3+N allow; 4+N trap; 5+N kill. */
-#define N             7
+#define N             8
 #define SEALED(i, nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), N - (i), 0)
 
 static const struct sock_filter seal[] = {
@@ -31,6 +31,7 @@ static const struct sock_filter seal[] = {
     SEALED(4, SYS_dup2),
     SEALED(5, SYS_prctl),
     SEALED(6, SYS_seccomp),
+    SEALED(7, SYS_prlimit64),
     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),

@@ -129,7 +129,9 @@ static const struct seccomp_rule template_rules[] = {
     /* The child dies with the zygote, like every worker, and names itself. */
     ARG_EQ(prctl, 0, PR_SET_PDEATHSIG),
     ARG_EQ(prctl, 0, PR_SET_NAME),
-    /* The child's seal, a filter on top of this one (only ever narrower). */
+    /* The child's seal: RLIMIT_NPROC 0, which the template kept to fork,
+     * then a filter on top of this one (only ever narrower). */
+    ARG_EQ(prlimit64, 1, RLIMIT_NPROC),
     ARG_EQ(seccomp, 0, SECCOMP_SET_MODE_FILTER),
 };
 

@@ -1,7 +1,8 @@
 /* The escape harness, compiled only into the test build of the zygote
- * (sbx_zygote_escape, linked into sbx_escape): right after the worker has
- * confined itself, and before any wasm runs, it makes one forbidden system
- * call natively, the way a module that gained native code execution would.
+ * (sbx_zygote_escape, linked into sbx_escape): once the worker is confined
+ * and has its spawn (a warm one: its start), just before any wasm runs, it
+ * makes one forbidden system call natively, the way a module that gained
+ * native code execution would.
  * Which one comes from the SBX_ESCAPE_TRY environment variable of the
  * process that started the zygote: neither a module nor a message can
  * reach it. The expected end is the seccomp filter's SIGSYS: the violation
@@ -21,8 +22,11 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <unistd.h>
 
@@ -55,6 +59,23 @@ static long try_op(const char *op)
     if (!strcmp(op, "mount")) return mount("none", "/tmp", "tmpfs", 0, NULL);
     if (!strcmp(op, "kill_parent")) return kill(getppid(), SIGKILL);
     if (!strcmp(op, "unshare")) return unshare(CLONE_NEWNET);
+    /* What a template's filter allows it (policy/seccomp_rules.c), which a
+     * worker it forked must have sealed off. */
+    if (!strcmp(op, "clone_sibling"))
+        return syscall(SYS_clone,
+                       CLONE_PARENT | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD, 0, NULL,
+                       NULL, 0);
+    if (!strcmp(op, "dup2_channel")) return dup2(0, 3);
+    if (!strcmp(op, "prctl_pdeathsig")) return prctl(PR_SET_PDEATHSIG, 0);
+    if (!strcmp(op, "prlimit_nproc")) {
+        struct rlimit none = {0, 0};
+        return setrlimit(RLIMIT_NPROC, &none);
+    }
+    if (!strcmp(op, "seccomp_filter")) {
+        struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+        struct sock_fprog prog = {1, &allow};
+        return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+    }
     errno = EINVAL;
     return -2;
 }

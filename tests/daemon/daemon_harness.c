@@ -323,6 +323,7 @@ void hd_status(int fd, struct hd_status *st)
     if (s->counters) {
         st->warm_spawns = s->counters->warm_spawns;
         st->warm_template_forks = s->counters->warm_template_forks;
+        st->policy_violations = s->counters->policy_violations;
         st->spawns = s->counters->spawns;
         st->refused_busy = s->counters->refused_busy;
         st->exited = s->counters->exited;

@@ -64,6 +64,7 @@ struct hd_status {
     uint32_t warm_workers; /* ready, waiting for a spawn */
     uint64_t warm_spawns;
     uint64_t warm_template_forks;
+    uint64_t policy_violations;
 };
 void hd_status(int fd, struct hd_status *st);
 /* Polls Status on a fresh connection until no worker is live and

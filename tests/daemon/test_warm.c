@@ -51,6 +51,20 @@ static int children(pid_t zygote, const char *name, pid_t *out, int max)
     return n;
 }
 
+/* The soft "Max processes" of /proc/PID/limits (-1: unlimited or none). */
+static long max_processes(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/limits", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -2;
+    long v = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "Max processes %ld", &v) == 1) break;
+    fclose(f);
+    return v;
+}
+
 /* A line "Key: value" of /proc/PID/status as a number, or -1. */
 static long status_field(pid_t pid, const char *key)
 {
@@ -351,7 +365,10 @@ Test(warm, later_ones_come_from_the_template)
         cr_assert(is_confined(now[i]), "warm worker %d is not confined", now[i]);
         cr_assert_eq(status_field(now[i], "Seccomp_filters"), filters + 1,
                      "warm worker %d: not sealed on top of the template's filters", now[i]);
+        cr_assert_eq(max_processes(now[i]), 0, "warm worker %d may make processes", now[i]);
     }
+    /* The template keeps its process limit, to fork them. */
+    cr_assert_neq(max_processes(tmpl), 0, "the template cannot fork");
     /* They run spawns like any other. */
     pid_t pid;
     run_get(fd, id, 0x59, &pid);
