@@ -70,9 +70,9 @@ int sbx_ipc_validate_control_request(const Sbx__ControlRequest *req, size_t nfds
         break;
     case SBX__CONTROL_REQUEST__BODY_FORK: rc = v_fork(v, req->fork); break;
     case SBX__CONTROL_REQUEST__BODY_PING: rc = 0; break;
-    case SBX__CONTROL_REQUEST__BODY_ADOPT:
-        rc = v_id(v, req->adopt->has_worker_id, req->adopt->worker_id, "adopt.worker_id");
-        if (!rc && !(req->adopt->has_pid && req->adopt->pid > 0)) rc = BAD("adopt.pid: missing");
+    case SBX__CONTROL_REQUEST__BODY_KILL:
+        rc = v_id(v, req->kill->has_worker_id, req->kill->worker_id, "kill.worker_id");
+        if (!rc && !(req->kill->has_pid && req->kill->pid > 0)) rc = BAD("kill.pid: missing");
         break;
     default: return BAD("control request: no body");
     }

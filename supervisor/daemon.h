@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "ipc/limits.h"
 #include "jit/module.h"
 #include "proto/sbx.pb-c.h"
 #include "supervisor/zygote_client.h"
@@ -112,14 +111,6 @@ struct worker {
     /* A template of warm workers (never taken: it forks them), and a warm
      * worker it forked (its WorkerStarted comes on its own channel). */
     bool warm_template, from_template;
-    bool adopting; /* its AdoptWorker is out (daemon_workers.c) */
-    /* A template's child taken before the zygote adopted it: its start
-     * message, packed, with duplicates of its fds, sent once adopted (it
-     * must not run, and end, before it has a pidfd and a worker id). */
-    uint8_t *deferred_start;
-    size_t deferred_len, deferred_nfds;
-    int deferred_fds[SBX_IPC_MAX_FDS];
-    bool start_lost;   /* keeping it failed: ended once adopted */
     uint8_t *warm_key; /* the packed effective policy it was made for (or,
                         * cold, that its spawn had: refilled at its end) */
     size_t warm_key_len;
@@ -254,9 +245,6 @@ bool worker_usable_by(const struct worker *w, const struct conn *c);
 void worker_send_spawned(struct daemon *d, struct worker *w);
 /* Stops listening to the worker's channel and closes it. */
 void worker_close_channel(struct daemon *d, struct worker *w);
-/* Keeps a start message for a worker not yet adopted (deferred_start):
- * 0, or -ENOMEM / -errno of dup. */
-int worker_defer_start(struct worker *w, const ProtobufCMessage *msg, const int *fds, size_t nfds);
 /* Drops the record: its fds, report, broker and warm key (its deadlines
  * go with it: daemon_deadlines.c finds nothing due for it). */
 void worker_forget(struct daemon *d, struct worker *w);

@@ -431,14 +431,8 @@ static void start_warm(struct daemon *d, struct conn *c, uint64_t id, const stru
     msg.has_id = 1, msg.id = 1;
     msg.body_case = SBX__TO_WORKER__BODY_START;
     msg.start = &start;
-    /* A template's child not adopted yet gets it once adopted
-     * (worker_started). A warm worker that died meanwhile: its exit
-     * decides the outcome. */
-    if (w->from_template && w->state == W_STARTING) {
-        if (worker_defer_start(w, &msg.base, cfds, nfds)) w->start_lost = true;
-    } else if (sbx_ipc_send(w->channel, &msg.base, cfds, nfds, 1000)) {
-        worker_kill(d, w, false);
-    }
+    /* A warm worker that died meanwhile: its exit decides the outcome. */
+    if (sbx_ipc_send(w->channel, &msg.base, cfds, nfds, 1000)) worker_kill(d, w, false);
     if (w->state == W_RUNNING) worker_send_spawned(d, w);
 }
 

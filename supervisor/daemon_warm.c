@@ -210,8 +210,8 @@ static void dismiss(struct daemon *d, struct worker *w)
      * already) before it sees the end and exits. */
     if (w->warm_template && w->state != W_STARTING)
         worker_close_channel(d, w);
-    else if (w->state != W_STARTING && w->pidfd >= 0)
-        syscall(SYS_pidfd_send_signal, w->pidfd, SIGKILL, NULL, 0);
+    else if (w->state != W_STARTING)
+        worker_kill(d, w, false);
 }
 
 /* Warm workers not dismissed (starting or waiting), of every pair. Not

@@ -42,35 +42,8 @@ void worker_close_channel(struct daemon *d, struct worker *w)
     close_fd(d, &w->channel);
 }
 
-static void drop_deferred_start(struct worker *w)
-{
-    for (size_t i = 0; i < w->deferred_nfds; i++)
-        close(w->deferred_fds[i]);
-    free(w->deferred_start);
-    w->deferred_start = NULL, w->deferred_len = w->deferred_nfds = 0;
-}
-
-int worker_defer_start(struct worker *w, const ProtobufCMessage *msg, const int *fds, size_t nfds)
-{
-    size_t len = protobuf_c_message_get_packed_size(msg);
-    w->deferred_start = malloc(len ? len : 1);
-    if (!w->deferred_start) return -ENOMEM;
-    w->deferred_len = protobuf_c_message_pack(msg, w->deferred_start);
-    for (size_t i = 0; i < nfds; i++) {
-        int fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 0);
-        if (fd < 0) {
-            int e = errno;
-            drop_deferred_start(w);
-            return -e;
-        }
-        w->deferred_fds[w->deferred_nfds++] = fd;
-    }
-    return 0;
-}
-
 void worker_forget(struct daemon *d, struct worker *w)
 {
-    drop_deferred_start(w);
     for (struct worker **p = &d->workers; *p; p = &(*p)->next)
         if (*p == w) {
             *p = w->next;
@@ -316,13 +289,6 @@ void worker_started(struct daemon *d, struct worker *w, const Sbx__WorkerStarted
     w->started_us = daemon_now_us();
     /* A template's child spoke on its channel: watched since it was asked for. */
     if (!w->from_template) daemon_watch(d, w->channel, EV_CHANNEL, w);
-    if (w->start_lost) worker_kill(d, w, false);
-    if (w->deferred_start) { /* taken before it was adopted: its spawn now */
-        if (w->channel < 0 || sbx_ipc_send_raw(w->channel, w->deferred_start, w->deferred_len,
-                                               w->deferred_fds, w->deferred_nfds, 1000))
-            worker_kill(d, w, false); /* its exit decides the outcome */
-        drop_deferred_start(w);
-    }
     if (w->warm) { /* it waits for a spawn, unless dismissed meanwhile */
         if (w->dismissed) worker_kill(d, w, false); /* forgotten at its exit */
         return;
@@ -350,35 +316,15 @@ void worker_spawn_failed(struct daemon *d, struct worker *w, const char *why)
 }
 
 /* The first message of a template's child: WorkerStarted with its pid,
- * sent before it ran anything untrusted. The zygote, its parent, is asked
- * to adopt it: it checks the pid is its unreaped child and answers
- * WorkerStarted with a pidfd (ctl_reply, then worker_started). Anything
- * else, or its channel closing, means it did not start; closing its
- * channel ends it if it is still there. */
+ * sent before it ran anything untrusted. It has no pidfd: it is killed
+ * through the zygote (worker_kill). Anything else, or its channel closing,
+ * means it did not start; closing its channel ends it if it is there. */
 static void template_child_started(struct daemon *d, struct worker *w, int rc, Sbx__FromWorker *msg)
 {
-    if (w->adopting) { /* the zygote's answer decides; a dead child: its exit */
-        if (!rc) sbx_ipc_free(&msg->base);
-        if (rc == -EPIPE || rc == -ECONNRESET) close_fd(d, &w->channel);
-        return;
-    }
     struct sbx_ipc_reject why;
     bool ok = !rc && !sbx_ipc_validate_from_worker(msg, 0, &why) &&
               msg->body_case == SBX__FROM_WORKER__BODY_STARTED;
-    if (ok) {
-        Sbx__ControlRequest req;
-        Sbx__AdoptWorker adopt;
-        sbx__control_request__init(&req);
-        sbx__adopt_worker__init(&adopt);
-        adopt.has_worker_id = 1, adopt.worker_id = w->id;
-        adopt.has_pid = 1, adopt.pid = msg->started->pid;
-        req.body_case = SBX__CONTROL_REQUEST__BODY_ADOPT;
-        req.adopt = &adopt;
-        struct ctl_pending p = {.worker = w};
-        /* Its zygote, even if a newer one has replaced it meanwhile. */
-        ok = !ctl_send_to(d, w->zygote_gen, &req, NULL, 0, &p);
-        w->adopting = ok;
-    }
+    if (ok) worker_started(d, w, msg->started, -1);
     if (!rc) sbx_ipc_free(&msg->base);
     if (!ok) worker_spawn_failed(d, w, "the template's worker did not start");
 }
@@ -431,12 +377,31 @@ void worker_channel_event(struct daemon *d, struct worker *w)
     }
 }
 
+/* A template's child by its zygote and pid: the oldest such record, should
+ * a recycled pid have a newer one already. Its pid comes with its
+ * WorkerStarted, on its own channel, which may not have been read yet when
+ * the zygote's report of its exit is: then the channels of those still
+ * starting are read first. */
+static struct worker *find_template_child(struct daemon *d, uint64_t gen, pid_t pid)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        struct worker *found = NULL;
+        for (struct worker *w = d->workers; w; w = w->next) /* newest first */
+            if (w->from_template && w->pid == pid && w->zygote_gen == gen) found = w;
+        if (found || pass) return found;
+        for (struct worker *w = d->workers, *next; w; w = next) {
+            next = w->next; /* reading may end w's record, and only w's */
+            if (w->from_template && w->state == W_STARTING && w->zygote_gen == gen)
+                worker_channel_event(d, w);
+        }
+    }
+    return NULL;
+}
+
 void worker_exited(struct daemon *d, uint64_t gen, const Sbx__WorkerExited *e)
 {
-    (void)gen; /* worker ids are unique across zygotes */
-    /* worker_id 0: a template's child that died before it said it started
-     * (its record failed on its channel). */
-    struct worker *w = e->worker_id ? find_worker(d, e->worker_id) : NULL;
+    struct worker *w =
+        e->worker_id ? find_worker(d, e->worker_id) : find_template_child(d, gen, e->pid);
     if (!w || w->pid != e->pid || forget_if_decided(d, w)) return;
     w->wait_status = e->wait_status;
     if (e->usage) {
@@ -452,12 +417,24 @@ void worker_exited(struct daemon *d, uint64_t gen, const Sbx__WorkerExited *e)
 
 void worker_kill(struct daemon *d, struct worker *w, bool by_request)
 {
-    (void)d;
     w->killed_by_request = by_request;
-    if (w->pidfd >= 0)
+    if (w->pidfd >= 0) {
         syscall(SYS_pidfd_send_signal, w->pidfd, SIGKILL, NULL, 0);
-    else if (w->pid > 0)
+    } else if (w->from_template && w->pid > 0) {
+        /* No pidfd: its parent, the zygote, kills it if it is still its
+         * child (KillWorker). */
+        Sbx__ControlRequest req;
+        Sbx__KillWorker k;
+        sbx__control_request__init(&req);
+        sbx__kill_worker__init(&k);
+        k.has_worker_id = 1, k.worker_id = w->id;
+        k.has_pid = 1, k.pid = w->pid;
+        req.body_case = SBX__CONTROL_REQUEST__BODY_KILL;
+        req.kill = &k;
+        ctl_send_to(d, w->zygote_gen, &req, NULL, 0, NULL);
+    } else if (w->pid > 0) {
         kill(w->pid, SIGKILL);
+    }
 }
 
 void worker_timeout(struct daemon *d, struct worker *w)

@@ -12,9 +12,9 @@
  * own, and dies with it (PR_SET_PDEATHSIG). Before anything else it seals
  * itself (sbx_confine_seal): from then on it has exactly a worker's
  * system calls. Then it tells the supervisor its pid on its own channel
- * (the supervisor has the zygote, its parent, make the pidfd: AdoptWorker)
- * and waits for its spawn like any warm worker. The template holds no spawn's data: it has received
- * nothing but channels. */
+ * (no pidfd: the supervisor has the zygote, its parent, kill it if need
+ * be: KillWorker) and waits for its spawn like any warm worker. The template holds no spawn's data:
+ * it has received nothing but channels. */
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>

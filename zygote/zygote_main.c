@@ -206,20 +206,13 @@ static void reply_started(struct zygote *z, uint64_t id, uint64_t worker_id, pid
     if (pidfd >= 0) close(pidfd);
 }
 
-/* A template's child (CLONE_PARENT made it the zygote's) said it started.
- * Only a child not yet reaped is adopted: its pid cannot have been
- * recycled, since only the zygote reaps its children, and it is not doing
- * so now. Then its exit is reported with its worker id, like any other. */
-static void handle_adopt(struct zygote *z, uint64_t id, const Sbx__AdoptWorker *req)
+/* A template's child (CLONE_PARENT made it the zygote's): killed only if
+ * it is a child not yet reaped, whose pid cannot have been recycled (only
+ * the zygote reaps its children, and it is not doing so now). */
+static void handle_kill(const Sbx__KillWorker *req)
 {
     siginfo_t si = {0};
-    if (waitid(P_PID, (id_t)req->pid, &si, WEXITED | WNOHANG | WNOWAIT) || !room_for_worker(z)) {
-        reply_error(z, id, SBX__ERROR_CODE__UNKNOWN_WORKER, "pid %d is not a worker waiting here",
-                    req->pid);
-        return;
-    }
-    z->workers[z->nworkers++] = (struct worker_entry){.pid = req->pid, .worker_id = req->worker_id};
-    reply_started(z, id, req->worker_id, req->pid);
+    if (!waitid(P_PID, (id_t)req->pid, &si, WEXITED | WNOHANG | WNOWAIT)) kill(req->pid, SIGKILL);
 }
 
 static void handle_fork(struct zygote *z, uint64_t id, const Sbx__ForkWorker *req, int *fds)
@@ -354,8 +347,8 @@ static void handle_request(struct zygote *z)
         case SBX__CONTROL_REQUEST__BODY_LOAD: handle_load(z, req->id, req->load, fds); break;
         case SBX__CONTROL_REQUEST__BODY_UNLOAD: handle_unload(z, req->id, req->unload); break;
         case SBX__CONTROL_REQUEST__BODY_FORK: handle_fork(z, req->id, req->fork, fds); break;
-        case SBX__CONTROL_REQUEST__BODY_ADOPT: handle_adopt(z, req->id, req->adopt); break;
-        default: reply_ack(z, req->id); break; /* ping */
+        case SBX__CONTROL_REQUEST__BODY_KILL: handle_kill(req->kill); break; /* no answer */
+        default: reply_ack(z, req->id); break;                               /* ping */
         }
     }
     sbx_ipc_close_fds(fds, nfds); /* the children have their copies */
