@@ -8,15 +8,18 @@
  * arguments), so the fork, the instance and the confinement are off its path. A warm worker is the
  * same process a cold spawn would get, made earlier: it has run no guest code and is never reused.
  *
+ * The zygote forks the first ones, and with them the pair's template
+ * (zygote/worker_template.c), a warm worker that never runs a spawn: once
+ * it runs, it forks the pair's warm workers, which inherit its instance and
+ * confinement instead of making their own.
+ *
  * Warm workers hold no reference to their module (they must not keep it
- * loaded) and do not count as live workers; they are dismissed (killed)
- * when their module is unloaded, when their zygote is replaced and when
- * the daemon stops. Spawns with preopens are not made warm: their broker
+ * loaded) and do not count as live workers; they are dismissed (killed;
+ * a template: told) when their module is unloaded, when their zygote is
+ * replaced and when the daemon stops. Spawns with preopens are not made warm: their broker
  * opens the directories at the spawn. */
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -260,12 +263,12 @@ void warm_refill(struct daemon *d, struct module *m, const Sbx__Policy *policy, 
         if (!room(d, m, key, len)) break;
         /* From the template once it runs; from the zygote until then, or
          * if the template cannot be asked (then it goes). */
-        if (t && t->state == W_RUNNING && !fork_from_template(d, t, m, key, len)) {
+        bool from_template = t && t->state == W_RUNNING;
+        if (from_template && !fork_from_template(d, t, m, key, len)) {
             dismiss(d, t);
-            t = NULL;
-        } else if (!(t && t->state == W_RUNNING)) {
-            fork_warm(d, m, policy, key, len, false);
+            t = NULL, from_template = false;
         }
+        if (!from_template) fork_warm(d, m, policy, key, len, false);
         have++;
     }
     /* A pair refilled once will be again: its template, made now. */

@@ -415,26 +415,30 @@ void worker_exited(struct daemon *d, uint64_t gen, const Sbx__WorkerExited *e)
     finish(d, w);
 }
 
+/* A template's child has no pidfd: its parent, the zygote, kills it if it
+ * is still its child (KillWorker). */
+static void kill_through_zygote(struct daemon *d, const struct worker *w)
+{
+    Sbx__ControlRequest req;
+    Sbx__KillWorker k;
+    sbx__control_request__init(&req);
+    sbx__kill_worker__init(&k);
+    k.has_worker_id = 1, k.worker_id = w->id;
+    k.has_pid = 1, k.pid = w->pid;
+    req.body_case = SBX__CONTROL_REQUEST__BODY_KILL;
+    req.kill = &k;
+    ctl_send_to(d, w->zygote_gen, &req, NULL, 0, NULL);
+}
+
 void worker_kill(struct daemon *d, struct worker *w, bool by_request)
 {
     w->killed_by_request = by_request;
-    if (w->pidfd >= 0) {
+    if (w->pidfd >= 0)
         syscall(SYS_pidfd_send_signal, w->pidfd, SIGKILL, NULL, 0);
-    } else if (w->from_template && w->pid > 0) {
-        /* No pidfd: its parent, the zygote, kills it if it is still its
-         * child (KillWorker). */
-        Sbx__ControlRequest req;
-        Sbx__KillWorker k;
-        sbx__control_request__init(&req);
-        sbx__kill_worker__init(&k);
-        k.has_worker_id = 1, k.worker_id = w->id;
-        k.has_pid = 1, k.pid = w->pid;
-        req.body_case = SBX__CONTROL_REQUEST__BODY_KILL;
-        req.kill = &k;
-        ctl_send_to(d, w->zygote_gen, &req, NULL, 0, NULL);
-    } else if (w->pid > 0) {
+    else if (w->from_template && w->pid > 0)
+        kill_through_zygote(d, w);
+    else if (w->pid > 0)
         kill(w->pid, SIGKILL);
-    }
 }
 
 void worker_timeout(struct daemon *d, struct worker *w)
