@@ -13,8 +13,8 @@
  * itself (sbx_confine_seal): from then on it has exactly a worker's
  * system calls. Then it tells the supervisor its pid on its own channel
  * (no pidfd: the supervisor has the zygote, its parent, kill it if need
- * be: KillWorker) and waits for its spawn like any warm worker. The template holds no spawn's data:
- * it has received nothing but channels. */
+ * be: KillWorker) and waits for its spawn like any warm worker. The
+ * template holds no spawn's data: it receives nothing but channels. */
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
