@@ -410,3 +410,47 @@ Test(warm, none_for_pid_namespaces)
     cr_assert_eq(children(st.zygote_pid, "sbx-template", &t, 1), 0,
                  "a template for a pid namespace");
 }
+
+/* A template's child has no pidfd: its timeout and a Kill reach it through
+ * the zygote (KillWorker), and its outcome says which. */
+Test(warm, a_template_child_times_out_and_is_killed)
+{
+    char id[65];
+    int fd = start_with(NULL, 0x5b, id);
+    const uint32_t timeout_ms = 1000; /* every spawn the same: one pair */
+    struct hd_status st;
+    for (int i = 0; i < 500; i++) {
+        hd_spawn(fd, id, "get", NULL, 0, timeout_ms, NULL);
+        Sbx__Response *r = hd_outcome_event(fd);
+        cr_assert_eq(r->event->outcome->kind_case, SBX__OUTCOME__KIND_EXITED);
+        sbx_ipc_free(&r->base);
+        hd_status(fd, &st);
+        if (st.warm_template_forks >= 4) break; /* those waiting now are the template's */
+    }
+    cr_assert_geq(st.warm_template_forks, 4, "no warm workers from the template");
+    pid_t waiting[2], pid;
+    cr_assert_eq(children(st.zygote_pid, "sbx-worker", waiting, 2), 2);
+    hd_spawn(fd, id, "spin", NULL, 0, timeout_ms, &pid);
+    cr_assert(pid == waiting[0] || pid == waiting[1], "not on a template's worker");
+    Sbx__Response *r = hd_outcome_event(fd);
+    cr_assert_eq(r->event->outcome->kind_case, SBX__OUTCOME__KIND_TIMEOUT, "outcome %d",
+                 r->event->outcome->kind_case);
+    sbx_ipc_free(&r->base);
+    st = await_warm(fd, 2);
+    cr_assert_eq(children(st.zygote_pid, "sbx-worker", waiting, 2), 2);
+    uint64_t w = hd_spawn(fd, id, "spin", NULL, 0, timeout_ms, &pid);
+    cr_assert(pid == waiting[0] || pid == waiting[1], "not on a template's worker");
+    hd_send_kill(fd, w);
+    for (;;) { /* the Kill's Ack and the outcome, in either order */
+        r = hd_recv(fd, 10000);
+        if (r->body_case == SBX__RESPONSE__BODY_EVENT) break;
+        cr_assert_neq(r->body_case, SBX__RESPONSE__BODY_ERROR, "%s", hd_error_text(r));
+        sbx_ipc_free(&r->base);
+    }
+    cr_assert_eq(r->event->outcome->kind_case, SBX__OUTCOME__KIND_KILLED, "outcome %d",
+                 r->event->outcome->kind_case);
+    cr_assert(r->event->outcome->killed->by_request);
+    sbx_ipc_free(&r->base);
+    hd_status(fd, &st);
+    cr_assert_eq(st.live_workers, 0);
+}
