@@ -93,6 +93,14 @@ static struct hd_status await_warm(int fd, uint32_t want)
     return st;
 }
 
+/* Two warm workers waiting, the spawns before them gone: their pids. */
+static void wait_for_two_waiting(int fd, struct hd_status *st, pid_t waiting[2])
+{
+    *st = await_warm(fd, 2);
+    cr_assert_eq(hd_wait_children(st->zygote_pid, 3), 3, "not two warm workers and the template");
+    cr_assert_eq(children(st->zygote_pid, "sbx-worker", waiting, 2), 2);
+}
+
 /* Spawns "get" and checks it returns the module's tag. */
 static uint64_t run_get(int fd, const char *id, uint32_t tag, pid_t *pid)
 {
@@ -356,13 +364,12 @@ Test(warm, later_ones_come_from_the_template)
     cr_assert(is_confined(tmpl), "the template is not confined");
     for (int i = 0; i < 6; i++)
         run_get(fd, id, 0x59, NULL);
-    st = await_warm(fd, 2);
+    pid_t now[2];
+    wait_for_two_waiting(fd, &st, now);
     cr_assert_geq(st.warm_template_forks, 2, "%llu warm workers from the template",
                   (unsigned long long)st.warm_template_forks);
     cr_assert_eq(st.warm_spawns, 6);
     /* The two waiting now are the template's: the others were taken. */
-    pid_t now[2];
-    cr_assert_eq(children(st.zygote_pid, "sbx-worker", now, 2), 2);
     long filters = status_field(tmpl, "Seccomp_filters");
     if (filters < 0) { /* Linux < 5.9 */
         fprintf(stderr, "warm: filter counts not checked: no Seccomp_filters in /proc\n");
@@ -429,15 +436,14 @@ Test(warm, a_template_child_times_out_and_is_killed)
     }
     cr_assert_geq(st.warm_template_forks, 4, "no warm workers from the template");
     pid_t waiting[2], pid;
-    cr_assert_eq(children(st.zygote_pid, "sbx-worker", waiting, 2), 2);
+    wait_for_two_waiting(fd, &st, waiting);
     hd_spawn(fd, id, "spin", NULL, 0, timeout_ms, &pid);
     cr_assert(pid == waiting[0] || pid == waiting[1], "not on a template's worker");
     Sbx__Response *r = hd_outcome_event(fd);
     cr_assert_eq(r->event->outcome->kind_case, SBX__OUTCOME__KIND_TIMEOUT, "outcome %d",
                  r->event->outcome->kind_case);
     sbx_ipc_free(&r->base);
-    st = await_warm(fd, 2);
-    cr_assert_eq(children(st.zygote_pid, "sbx-worker", waiting, 2), 2);
+    wait_for_two_waiting(fd, &st, waiting);
     uint64_t w = hd_spawn(fd, id, "spin", NULL, 0, timeout_ms, &pid);
     cr_assert(pid == waiting[0] || pid == waiting[1], "not on a template's worker");
     hd_send_kill(fd, w);
