@@ -176,36 +176,6 @@ static void handle_unload(struct zygote *z, uint64_t id, const Sbx__UnloadFromZy
     reply_error(z, id, SBX__ERROR_CODE__UNKNOWN_MODULE, "no module %s", req->module_id);
 }
 
-/* Room in the table of the zygote's workers (pid -> worker id) for one more. */
-static bool room_for_worker(struct zygote *z)
-{
-    if (z->nworkers < z->workers_cap) return true;
-    size_t cap = z->workers_cap ? z->workers_cap * 2 : 16;
-    struct worker_entry *p = realloc(z->workers, cap * sizeof(*p));
-    if (!p) return false;
-    z->workers = p, z->workers_cap = cap;
-    return true;
-}
-
-/* Tells the supervisor a worker exists: its pid, and a pidfd made here, by
- * its parent, so that it names exactly that child. */
-static void reply_started(struct zygote *z, uint64_t id, uint64_t worker_id, pid_t pid)
-{
-    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    Sbx__ControlReply rep;
-    Sbx__WorkerStarted started;
-    sbx__control_reply__init(&rep);
-    sbx__worker_started__init(&started);
-    started.has_worker_id = 1, started.worker_id = worker_id;
-    started.has_pid = 1, started.pid = pid;
-    if (pidfd >= 0) started.has_pidfd_fd_index = 1, started.pidfd_fd_index = 0;
-    rep.has_id = 1, rep.id = id;
-    rep.body_case = SBX__CONTROL_REPLY__BODY_STARTED;
-    rep.started = &started;
-    reply(z, &rep, pidfd >= 0 ? &pidfd : NULL, pidfd >= 0 ? 1 : 0);
-    if (pidfd >= 0) close(pidfd);
-}
-
 /* A template's child (CLONE_PARENT made it the zygote's): killed only if
  * it is a child not yet reaped, whose pid cannot have been recycled (only
  * the zygote reaps its children, and it is not doing so now). */
@@ -222,9 +192,14 @@ static void handle_fork(struct zygote *z, uint64_t id, const Sbx__ForkWorker *re
         reply_error(z, id, SBX__ERROR_CODE__UNKNOWN_MODULE, "no module %s", req->module_id);
         return;
     }
-    if (!room_for_worker(z)) {
-        reply_error(z, id, SBX__ERROR_CODE__LIMIT, "out of memory");
-        return;
+    if (z->nworkers == z->workers_cap) {
+        size_t cap = z->workers_cap ? z->workers_cap * 2 : 16;
+        struct worker_entry *p = realloc(z->workers, cap * sizeof(*p));
+        if (!p) {
+            reply_error(z, id, SBX__ERROR_CODE__LIMIT, "out of memory");
+            return;
+        }
+        z->workers = p, z->workers_cap = cap;
     }
     /* Compiled here, before the fork, so later workers inherit it too. */
     bool fuel = req->limits && req->limits->has_fuel && req->limits->fuel > 0;
@@ -247,7 +222,7 @@ static void handle_fork(struct zygote *z, uint64_t id, const Sbx__ForkWorker *re
         .channel = fds[req->channel_fd_index],
         .zygote_pid = getpid(),
         .warm = req->has_warm && req->warm,
-        .warm_template = req->has_warm && req->warm && req->has_warm_template && req->warm_template,
+        .warm_template = req->has_warm_template && req->warm_template, /* validated: warm too */
     };
     for (size_t i = 0; i < req->n_stdio; i++)
         spec.stdio[req->stdio[i]->stream - SBX__STDIO_STREAM__STDIO_STDIN] =
@@ -282,7 +257,20 @@ static void handle_fork(struct zygote *z, uint64_t id, const Sbx__ForkWorker *re
         sbx_worker_main(&spec);
     }
     z->workers[z->nworkers++] = (struct worker_entry){.pid = pid, .worker_id = req->worker_id};
-    reply_started(z, id, req->worker_id, pid);
+    /* A pidfd made here, by the parent, names exactly this child. */
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    Sbx__ControlReply rep;
+    Sbx__WorkerStarted started;
+    sbx__control_reply__init(&rep);
+    sbx__worker_started__init(&started);
+    started.has_worker_id = 1, started.worker_id = req->worker_id;
+    started.has_pid = 1, started.pid = pid;
+    if (pidfd >= 0) started.has_pidfd_fd_index = 1, started.pidfd_fd_index = 0;
+    rep.has_id = 1, rep.id = id;
+    rep.body_case = SBX__CONTROL_REPLY__BODY_STARTED;
+    rep.started = &started;
+    reply(z, &rep, pidfd >= 0 ? &pidfd : NULL, pidfd >= 0 ? 1 : 0);
+    if (pidfd >= 0) close(pidfd);
 }
 
 static void report_exit(struct zygote *z, pid_t pid, int status, const struct rusage *ru)
