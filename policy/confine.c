@@ -182,11 +182,6 @@ int sbx_confine_prepare_template(struct sbx_confine *c, struct sbx_confine_error
     return confine_generate_filter_with(c->groups, &seccomp_template_group, &c->template_prog, err);
 }
 
-const struct sock_fprog *sbx_confine_template_filter(const struct sbx_confine *c)
-{
-    return c->template_prog.len ? &c->template_prog : NULL;
-}
-
 /* -- Apply (the forked child): system calls only -- */
 
 /* No core dump of the guest's memory, no ptrace attach by another process
@@ -245,10 +240,12 @@ static int step_seccomp(const struct sock_fprog *prog, struct sbx_confine_error 
     return 0;
 }
 
-static int apply(const struct sbx_confine *c, const struct sock_fprog *prog, unsigned steps,
+/* The steps in `steps`, with the template's filter and rlimits or the
+ * worker's. */
+static int apply(const struct sbx_confine *c, bool template, unsigned steps,
                  struct sbx_confine_error *err)
 {
-    bool template = prog == &c->template_prog;
+    const struct sock_fprog *prog = template ? &c->template_prog : &c->prog;
     if ((steps & SBX_CONFINE_DUMPABLE) && step_dumpable(err)) return -1;
     if ((steps & SBX_CONFINE_RLIMITS) && step_rlimits(c, template, err)) return -1;
     if ((steps & SBX_CONFINE_NAMESPACES) && confine_ns_join(&c->ns, err)) return -1;
@@ -261,19 +258,19 @@ static int apply(const struct sbx_confine *c, const struct sock_fprog *prog, uns
 int sbx_confine_apply_steps(const struct sbx_confine *c, unsigned steps,
                             struct sbx_confine_error *err)
 {
-    return apply(c, &c->prog, steps, err);
+    return apply(c, false, steps, err);
 }
 
 int sbx_confine_apply(const struct sbx_confine *c, struct sbx_confine_error *err)
 {
-    return apply(c, &c->prog, SBX_CONFINE_ALL, err);
+    return apply(c, false, SBX_CONFINE_ALL, err);
 }
 
 int sbx_confine_apply_template(const struct sbx_confine *c, struct sbx_confine_error *err)
 {
     if (!c->template_prog.len)
         return confine_fail(err, "seccomp", "sbx_confine_prepare_template", EINVAL);
-    return apply(c, &c->template_prog, SBX_CONFINE_ALL, err);
+    return apply(c, true, SBX_CONFINE_ALL, err);
 }
 
 int sbx_confine_seal(struct sbx_confine_error *err)

@@ -117,7 +117,6 @@ const struct sock_fprog *sbx_confine_filter(const struct sbx_confine *c);
  * those calls away again (policy/seal_filter.c; SIGSYS, like any other
  * forbidden call), so that a child has exactly a worker's calls. */
 int sbx_confine_prepare_template(struct sbx_confine *c, struct sbx_confine_error *err);
-const struct sock_fprog *sbx_confine_template_filter(const struct sbx_confine *c);
 int sbx_confine_apply_template(const struct sbx_confine *c, struct sbx_confine_error *err);
 int sbx_confine_seal(struct sbx_confine_error *err);
 

@@ -5,7 +5,6 @@
  * it, else to the spawning connection as an Event, else (detached) it is
  * kept until a Wait collects it. */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
