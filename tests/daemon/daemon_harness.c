@@ -351,6 +351,20 @@ void hd_wait_idle(const struct hd *d, uint32_t modules, struct hd_status *st)
                  modules);
 }
 
+long hd_proc_status(pid_t pid, const char *key)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    long v = -1;
+    size_t n = strlen(key);
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, key, n) && line[n] == ':') v = strtol(line + n + 1, NULL, 10);
+    fclose(f);
+    return v;
+}
+
 int hd_count_fds(pid_t pid)
 {
     char path[64];

@@ -78,6 +78,9 @@ const char *hd_error_text(const Sbx__Response *r);
 int hd_baseline_fds(const struct hd *d, int *zygote_pid);
 /* /proc observations. */
 int hd_count_fds(pid_t pid);
+/* A line "Key: value" of /proc/PID/status as a number (PPid, Seccomp,
+ * Seccomp_filters, ...), or -1 without it. */
+long hd_proc_status(pid_t pid, const char *key);
 /* Lines of /proc/PID/maps containing `needle`. */
 int hd_count_maps(pid_t pid, const char *needle);
 /* Waits (generously) until pid's fd count is at most `want`; returns the

@@ -56,15 +56,7 @@ static int zygote_other_than(int old)
 
 static pid_t parent_of(pid_t pid)
 {
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    pid_t ppid = -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "PPid: %d", &ppid) == 1) break;
-    fclose(f);
-    return ppid;
+    return (pid_t)hd_proc_status(pid, "PPid");
 }
 
 /* Gone: not even a zombie (a zombie still has /proc/PID). */

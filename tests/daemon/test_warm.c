@@ -65,21 +65,6 @@ static long max_processes(pid_t pid)
     return v;
 }
 
-/* A line "Key: value" of /proc/PID/status as a number, or -1. */
-static long status_field(pid_t pid, const char *key)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    long v = -1;
-    size_t n = strlen(key);
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, key, n) && line[n] == ':') v = strtol(line + n + 1, NULL, 10);
-    fclose(f);
-    return v;
-}
-
 /* Polls Status until `want` warm workers wait; returns the status. */
 static struct hd_status await_warm(int fd, uint32_t want)
 {
@@ -370,15 +355,15 @@ Test(warm, later_ones_come_from_the_template)
                   (unsigned long long)st.warm_template_forks);
     cr_assert_eq(st.warm_spawns, 6);
     /* The two waiting now are the template's: the others were taken. */
-    long filters = status_field(tmpl, "Seccomp_filters");
+    long filters = hd_proc_status(tmpl, "Seccomp_filters");
     if (filters < 0) { /* Linux < 5.9 */
         fprintf(stderr, "warm: filter counts not checked: no Seccomp_filters in /proc\n");
-        filters = status_field(now[0], "Seccomp_filters") - 1;
+        filters = hd_proc_status(now[0], "Seccomp_filters") - 1;
     }
     for (int i = 0; i < 2; i++) {
-        cr_assert_eq(status_field(now[i], "PPid"), st.zygote_pid, "not the zygote's child");
+        cr_assert_eq(hd_proc_status(now[i], "PPid"), st.zygote_pid, "not the zygote's child");
         cr_assert(is_confined(now[i]), "warm worker %d is not confined", now[i]);
-        cr_assert_eq(status_field(now[i], "Seccomp_filters"), filters + 1,
+        cr_assert_eq(hd_proc_status(now[i], "Seccomp_filters"), filters + 1,
                      "warm worker %d: not sealed on top of the template's filters", now[i]);
         cr_assert_eq(max_processes(now[i]), 0, "warm worker %d may make processes", now[i]);
     }
