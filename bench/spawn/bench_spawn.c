@@ -558,7 +558,8 @@ int main(int argc, char **argv)
     row("sbx serve, 1 client, one msg", &so, &n1, true);
     row("sbx serve, 2 clients, one msg", &so2, &n2, true);
     row("sbx serve, paced, one msg", &spo, &np, true);
-    printf("\nsbx cost split (us): req->Spawned = request, zygote fork, WorkerStarted, reply;\n"
+    printf("\nsbx cost split (us): req->Spawned = request, a warm worker taken (or forked by the "
+           "zygote\nor a template), WorkerStarted, reply;\n"
            "Spawned->Outcome = worker confines itself, runs, reports (the outcome goes out then);\n"
            "worker life = supervisor-measured WorkerStarted -> report; worker CPU = its user+sys "
            "to its report (mean)\n");
