@@ -45,6 +45,8 @@ int sbx_host_call_direct(struct sbx_host_func *f, const union sbx_val *args, uni
 /* Host code (libcalls, host functions) runs on the wasm stack too, below
  * the limit compiled prologues enforce; this much is kept for it. */
 #define HOST_RESERVE (128 * 1024)
+/* Argument and result slots kept on the host stack (sbx_call_funcref). */
+#define SMALL_SIGNATURE_SLOTS 16
 
 __thread uintptr_t sbx_stack_limit __attribute__((tls_model("initial-exec")));
 static __thread struct sbx_activation *current;
@@ -151,7 +153,11 @@ int sbx_invoke(struct sbx_funcref *ref, const struct sbx_functype *type, const u
         set_trap(trap, SBX_TRAP_STACK_EXHAUSTED, sbx_trap_message(SBX_TRAP_STACK_EXHAUSTED));
         return -1;
     }
-    uint64_t *slots = calloc(nslots + 2, sizeof(uint64_t));
+    /* Most signatures fit on the stack. A worker that allocates writes the
+     * allocator's state and a heap page, which it shares with the process
+     * it was forked from: two copy-on-write faults for a call's few words. */
+    uint64_t few[SMALL_SIGNATURE_SLOTS + 2] = {0};
+    uint64_t *slots = nslots <= SMALL_SIGNATURE_SLOTS ? few : calloc(nslots + 2, sizeof(uint64_t));
     if (!slots) {
         set_trap(trap, SBX_TRAP_HOST, "out of memory");
         return -1;
@@ -192,7 +198,7 @@ int sbx_invoke(struct sbx_funcref *ref, const struct sbx_functype *type, const u
             sbx_slots_to_vals(slots, results, type->results, type->nresults);
         }
     }
-    free(slots);
+    if (slots != few) free(slots);
     return rc;
 }
 

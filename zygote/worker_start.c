@@ -28,31 +28,21 @@ static bool start_is_sane(const Sbx__ForkWorker *s, size_t nfds)
     return true;
 }
 
-/* Packs and unpacks a message shaped like a start. */
-static void rehearse_unpack(void)
-{
-    static char arg0[] = "module.wasm";
-    char *argv[] = {arg0};
-    Sbx__ForkWorker start;
-    sbx__fork_worker__init(&start);
-    start.n_argv = 1, start.argv = argv;
-    start.export_name = arg0;
-    Sbx__ToWorker msg;
-    sbx__to_worker__init(&msg);
-    msg.body_case = SBX__TO_WORKER__BODY_START;
-    msg.start = &start;
-    uint8_t packed[256];
-    if (protobuf_c_message_get_packed_size(&msg.base) > sizeof packed) return;
-    size_t len = protobuf_c_message_pack(&msg.base, packed);
-    ProtobufCMessage *back = NULL;
-    if (!sbx_ipc_unpack(&sbx__to_worker__descriptor, packed, len, &back)) sbx_ipc_free(back);
-}
+/* Where the start message is received and unpacked: its bytes and its
+ * unpacked form share a page (a large start spills into the next pages,
+ * and past the arena into malloc). Received with malloc, a 128 KiB buffer
+ * made the allocator consolidate its free chunks, which wrote a dozen heap
+ * pages the worker shares with its template: each a copy-on-write fault. */
+static struct {
+    _Alignas(4096) uint8_t mem[3072];
+    uint8_t packet[SBX_IPC_MAX_MESSAGE];
+} start_rx;
 
 /* While it waits, a warm worker makes the first touches its run would
  * make: each is a page fault (a copy-on-write fault costs 3-4 us on the
- * development VM, a fresh page about 2), and a warm spawn's path took 11-12
- * of them (2 now). Only what the run touches anyway, so little CPU is added:
- * a worker's faults over its life went from 37.6 to about 40. */
+ * development VM, a fresh page about 2), which is better taken before the
+ * spawn arrives. Only what the run touches anyway, so that no CPU is
+ * added. */
 static void rehearse(void)
 {
     /* The stack, two pages down: as deep as the run goes below this frame
@@ -62,13 +52,8 @@ static void rehearse(void)
     volatile char deep[8192];
     for (size_t i = 0; i < sizeof deep; i += 4096)
         deep[i] = 0;
-    /* The allocator, as receiving a start message uses it: the receive
-     * buffer, then the unpacked message's small blocks (the same sizes
-     * land in the same chunks and in the per-thread cache). */
-    char *buf = malloc(SBX_IPC_MAX_MESSAGE);
-    if (buf) buf[0] = 0;
-    rehearse_unpack();
-    free(buf);
+    /* The page the start message lands on. */
+    *(volatile uint8_t *)start_rx.mem = 0;
     /* The vDSO's clock (WASI clocks, usage). */
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -82,8 +67,10 @@ const Sbx__ForkWorker *sbx_worker_await_start(struct sbx_wasi *wasi)
     Sbx__ToWorker *msg = NULL;
     int fds[SBX_IPC_MAX_FDS];
     size_t nfds = 0;
-    int rc = sbx_ipc_recv(SBX_WORKER_CHANNEL_FD, &sbx__to_worker__descriptor,
-                          (ProtobufCMessage **)&msg, fds, &nfds, SBX_IPC_MAX_FDS, -1);
+    struct sbx_ipc_arena arena = {
+        .packet = start_rx.packet, .mem = start_rx.mem, .size = sizeof start_rx.mem};
+    int rc = sbx_ipc_recv_arena(SBX_WORKER_CHANNEL_FD, &sbx__to_worker__descriptor, &arena,
+                                (ProtobufCMessage **)&msg, fds, &nfds, SBX_IPC_MAX_FDS, -1);
     /* The supervisor dismissed this worker (module unloaded, zygote
      * replaced, shutting down): nothing ran, nothing to report. */
     if (rc == -EPIPE || rc == -ECONNRESET) _exit(0);

@@ -16,6 +16,7 @@
  * be: KillWorker) and waits for its spawn like any warm worker. The
  * template holds no spawn's data: it receives nothing but channels. */
 #include <errno.h>
+#include <malloc.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -37,6 +38,10 @@ static pid_t *tid_address;
 
 int worker_template_prepare(void)
 {
+    /* Instantiating freed heap that the template holds for nothing: each
+     * fork copies a page-table entry for every page of it, and each
+     * child's exit tears them down again. */
+    malloc_trim(0);
     return prctl(PR_GET_TID_ADDRESS, &tid_address) ? -errno : 0;
 }
 
@@ -63,19 +68,29 @@ static void become_warm_worker(int channel, pid_t zygote)
         _exit(SBX_WORKER_EXIT_FAILED);
 }
 
+/* Where a template receives: after each fork, every page it writes again
+ * is a copy-on-write fault, since its live children share them. Received
+ * with malloc, a fork_warm wrote five pages of heap and allocator state;
+ * here the message's bytes and its unpacked form share one page. */
+static struct {
+    _Alignas(4096) uint8_t mem[512];
+    uint8_t packet[SBX_IPC_MAX_MESSAGE];
+} rx;
+
 void worker_template_serve(pid_t zygote)
 {
+    struct sbx_ipc_arena arena = {.packet = rx.packet, .mem = rx.mem, .size = sizeof rx.mem};
     for (;;) {
         Sbx__ToWorker *msg = NULL;
         int fds[SBX_IPC_MAX_FDS];
         size_t nfds = 0;
-        int rc = sbx_ipc_recv(SBX_WORKER_CHANNEL_FD, &sbx__to_worker__descriptor,
-                              (ProtobufCMessage **)&msg, fds, &nfds, SBX_IPC_MAX_FDS, -1);
+        int rc = sbx_ipc_recv_arena(SBX_WORKER_CHANNEL_FD, &sbx__to_worker__descriptor, &arena,
+                                    (ProtobufCMessage **)&msg, fds, &nfds, SBX_IPC_MAX_FDS, -1);
         if (rc == -EPIPE || rc == -ECONNRESET) _exit(0); /* dismissed */
         if (rc) continue;                                /* consumed, its fds closed */
         bool ok = msg->body_case == SBX__TO_WORKER__BODY_FORK_WARM && nfds == 1 &&
                   msg->fork_warm->channel_fd_index == 0;
-        sbx_ipc_free(&msg->base);
+        sbx_ipc_arena_free(&arena, &msg->base);
         if (!ok) { /* the supervisor is trusted: a bug, not an attack */
             sbx_ipc_close_fds(fds, nfds);
             continue;
