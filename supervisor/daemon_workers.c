@@ -212,13 +212,13 @@ static void deliver(struct daemon *d, struct worker *w)
  * through the zygote. Only when nothing the supervisor knows overrides the
  * report (timeout, kill) and someone takes the outcome now; otherwise the
  * exit decides, as before. The record stays until the exit is reaped. */
-static void worker_reported(struct daemon *d, struct worker *w)
+static bool worker_reported(struct daemon *d, struct worker *w)
 {
     const Sbx__WorkerReport *r = w->report->report;
     struct conn *to = w->waiter ? w->waiter : w->owner;
     if (w->state != W_RUNNING || w->keep_alive || !to || w->timed_out || w->killed_by_request ||
         !sbx_worker_report_is_final(r))
-        return;
+        return false;
     if (r->usage) {
         w->usage.has_user_us = 1, w->usage.user_us = r->usage->user_us;
         w->usage.has_sys_us = 1, w->usage.sys_us = r->usage->sys_us;
@@ -231,6 +231,13 @@ static void worker_reported(struct daemon *d, struct worker *w)
     send_outcome_once(d, w);
     w->owner = w->waiter = NULL;
     w->wait_at_us = 0;
+    return true;
+}
+
+/* What follows an outcome decided by the report, once the worker's channel
+ * is closed: the refill, then the module's reference. */
+static void after_report(struct daemon *d, struct worker *w)
+{
     warm_after_spawn(d, w);
     /* Its module may go now: unloading it kills a worker still exiting
      * (unload_module), so that its mappings go at once, not whenever it
@@ -360,11 +367,16 @@ void worker_channel_event(struct daemon *d, struct worker *w)
         }
         if (msg->body_case == SBX__FROM_WORKER__BODY_REPORT && !w->report) {
             w->report = msg; /* the first report counts */
-            worker_reported(d, w);
+            bool decided = worker_reported(d, w);
             /* It is the last message: stop listening, so that the worker's
              * exit (closing its end) wakes nobody here. After the outcome
-             * went out: closing a socket takes tens of microseconds. */
+             * went out: closing a socket takes tens of microseconds. And
+             * before the refill sends a template the next worker's channel:
+             * a unix socket closed while another is in flight makes the
+             * kernel queue its garbage collector, a worker thread's wake-up
+             * and run for every spawn. */
             close_fd(d, &w->channel);
+            if (decided) after_report(d, w);
             return;
         }
         if (msg->body_case == SBX__FROM_WORKER__BODY_PATH &&
