@@ -108,7 +108,7 @@ struct samples {
     uint64_t busy_ns; /* sum of the blocks' wall time */
     uint64_t client_cpu_ns, daemon_cpu_ns, zygote_cpu_ns, workers_cpu_ns; /* over the blocks */
     uint64_t templates_cpu_ns; /* the live templates' own (they fork the warm workers) */
-    uint64_t zygote_faults, workers_faults; /* minor page faults, over the blocks */
+    uint64_t zygote_faults, templates_faults, workers_faults; /* minor page faults, over blocks */
     bool one_message; /* Spawn.reply_with_outcome: the outcome is the only answer */
 };
 
@@ -140,16 +140,17 @@ static struct proc_usage proc_usage(pid_t pid)
     return u;
 }
 
-/* The CPU of the zygote's live children that are templates of warm
- * workers (named sbx-template): they are reaped only when dismissed, so
- * their forks would not show in the zygote's reaped children's time. */
-static uint64_t templates_cpu_ns(pid_t zygote)
+/* The CPU and page faults of the zygote's live children that are
+ * templates of warm workers (named sbx-template): they are reaped only when
+ * dismissed, so their forks would not show in the zygote's reaped
+ * children's. */
+static struct proc_usage templates_usage(pid_t zygote)
 {
+    struct proc_usage sum = {0};
     char path[96], comm[32];
     snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)zygote, (int)zygote);
     FILE *f = fopen(path, "r");
-    if (!f) return 0;
-    uint64_t ns = 0;
+    if (!f) return sum;
     int pid;
     while (fscanf(f, "%d", &pid) == 1) {
         snprintf(path, sizeof path, "/proc/%d/comm", pid);
@@ -157,10 +158,12 @@ static uint64_t templates_cpu_ns(pid_t zygote)
         if (!c) continue;
         bool is_template = fgets(comm, sizeof comm, c) && !strcmp(comm, "sbx-template\n");
         fclose(c);
-        if (is_template) ns += proc_usage(pid).cpu_ns;
+        if (!is_template) continue;
+        struct proc_usage u = proc_usage(pid);
+        sum.cpu_ns += u.cpu_ns, sum.faults += u.faults;
     }
     fclose(f);
-    return ns;
+    return sum;
 }
 
 static uint64_t self_cpu_ns(void)
@@ -183,7 +186,7 @@ static void samples_init(struct samples *s, int cap)
     s->n = 0, s->busy_ns = 0;
     s->client_cpu_ns = s->daemon_cpu_ns = s->zygote_cpu_ns = s->workers_cpu_ns = 0;
     s->templates_cpu_ns = 0;
-    s->zygote_faults = s->workers_faults = 0;
+    s->zygote_faults = s->templates_faults = s->workers_faults = 0;
     s->one_message = false;
 }
 
@@ -305,12 +308,13 @@ static int block(int clients, struct conn *conns, const char *module_id, struct 
 {
     uint64_t c0 = self_cpu_ns();
     struct proc_usage d0 = proc_usage(daemon_pid), z0 = proc_usage(zygote_pid);
-    uint64_t t0 = templates_cpu_ns(zygote_pid);
+    struct proc_usage t0 = templates_usage(zygote_pid);
     int rc = block_run(clients, conns, module_id, s, count);
     usleep(20000); /* the last workers exit and are reaped */
     struct proc_usage d1 = proc_usage(daemon_pid), z1 = proc_usage(zygote_pid);
-    uint64_t t1 = templates_cpu_ns(zygote_pid);
-    s->templates_cpu_ns += t1 > t0 ? t1 - t0 : 0;
+    struct proc_usage t1 = templates_usage(zygote_pid);
+    s->templates_cpu_ns += t1.cpu_ns > t0.cpu_ns ? t1.cpu_ns - t0.cpu_ns : 0;
+    s->templates_faults += t1.faults > t0.faults ? t1.faults - t0.faults : 0;
     s->client_cpu_ns += self_cpu_ns() - c0;
     s->daemon_cpu_ns += d1.cpu_ns - d0.cpu_ns;
     s->zygote_cpu_ns += z1.cpu_ns - z0.cpu_ns;
@@ -392,17 +396,17 @@ static void split_row(const char *name, struct samples *s)
 
 /* CPU per spawn by process, the spawn rate that much CPU allows on every
  * CPU of this machine (what the throughput target asks of it), and the
- * page faults per spawn of the zygote (copy-on-write after each fork) and
- * of a worker's whole life. */
+ * page faults per spawn of the zygote and the templates (copy-on-write
+ * after each fork) and of a worker's whole life. */
 static void cpu_row(const char *name, const struct samples *s)
 {
     double n = s->n, client = s->client_cpu_ns / n / 1e3, sup = s->daemon_cpu_ns / n / 1e3;
     double zyg = s->zygote_cpu_ns / n / 1e3, wrk = s->workers_cpu_ns / n / 1e3;
     double tpl = s->templates_cpu_ns / n / 1e3;
     double total = client + sup + zyg + tpl + wrk;
-    printf("%-30s %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f %9.0f %9.1f %9.1f\n", name, client, sup, zyg,
-           tpl, wrk, total, sysconf(_SC_NPROCESSORS_ONLN) * 1e6 / total, s->zygote_faults / n,
-           s->workers_faults / n);
+    printf("%-30s %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f %9.0f %9.1f %9.1f %9.1f\n", name, client, sup,
+           zyg, tpl, wrk, total, sysconf(_SC_NPROCESSORS_ONLN) * 1e6 / total, s->zygote_faults / n,
+           s->templates_faults / n, s->workers_faults / n);
 }
 
 /* The daemon's status, or NULL. */
@@ -571,10 +575,11 @@ int main(int argc, char **argv)
            "fork\nthe warm workers) and workers (the zygote's reaped children, exits included) "
            "from /proc\nat clock-tick resolution, summed over blocks);\n"
            "max/s = the spawns per second that much CPU allows on all %ld CPUs;\n"
-           "faults = minor page faults per spawn: the zygote's, and a worker's whole life\n",
+           "faults = minor page faults per spawn: the zygote's, the templates' (their own, not\n"
+           "their children's), and a worker's whole life\n",
            sysconf(_SC_NPROCESSORS_ONLN));
-    printf("%-30s %9s %9s %9s %9s %9s %9s %9s %9s %9s\n", "configuration", "client", "supervsr",
-           "zygote", "templts", "worker", "total", "max/s", "zyg flt", "wrk flt");
+    printf("%-30s %9s %9s %9s %9s %9s %9s %9s %9s %9s %9s\n", "configuration", "client", "supervsr",
+           "zygote", "templts", "worker", "total", "max/s", "zyg flt", "tpl flt", "wrk flt");
     cpu_row("sbx serve, 1 client", &s1);
     cpu_row("sbx serve, 2 clients", &s2);
 
