@@ -16,12 +16,13 @@ static int64_t now_ms(void)
 void ipc_deadline_start(struct ipc_deadline *d, int timeout_ms)
 {
     d->timeout_ms = timeout_ms < 0 ? -1 : timeout_ms;
-    d->end_ms = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+    d->end_ms = 0;
 }
 
-int ipc_wait_fd(int fd, short events, const struct ipc_deadline *d)
+int ipc_wait_fd(int fd, short events, struct ipc_deadline *d)
 {
     if (d->timeout_ms == 0) return -EAGAIN;
+    if (d->timeout_ms > 0 && d->end_ms == 0) d->end_ms = now_ms() + d->timeout_ms;
     for (;;) {
         int wait_ms = -1;
         if (d->timeout_ms > 0) {

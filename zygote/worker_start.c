@@ -43,7 +43,7 @@ static struct {
  * development VM, a fresh page about 2), which is better taken before the
  * spawn arrives. Only what the run touches anyway, so that no CPU is
  * added. */
-static void rehearse(void)
+static void rehearse(bool clocks)
 {
     /* The stack, two pages down: as deep as the run goes below this frame
      * (measured: 32 KiB touched six pages the run never uses, which made
@@ -54,16 +54,19 @@ static void rehearse(void)
         deep[i] = 0;
     /* The page the start message lands on. */
     *(volatile uint8_t *)start_rx.mem = 0;
-    /* The vDSO's clock (WASI clocks, usage). */
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    /* The vDSO's clock, for WASI's clocks: nothing else in a worker reads
+     * it (ipc/ reads it only to wait), and its first read is a fault. */
+    if (clocks) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+    }
     worker_rehearse_report();
     sbx_runtime_touch_thread_stack();
 }
 
 const Sbx__ForkWorker *sbx_worker_await_start(struct sbx_wasi *wasi)
 {
-    rehearse();
+    rehearse(wasi != NULL);
     Sbx__ToWorker *msg = NULL;
     int fds[SBX_IPC_MAX_FDS];
     size_t nfds = 0;
