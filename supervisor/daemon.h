@@ -257,10 +257,9 @@ int warm_key(const struct daemon *d, const Sbx__Policy *policy, uint8_t **key, s
  * (the caller makes it the spawn's): a started one, else one still
  * starting (no pid yet), or NULL. */
 struct worker *warm_take(struct daemon *d, const struct module *m, const uint8_t *key, size_t len);
-/* Forks warm workers of (m, policy) until cfg->warm are there or starting
- * (and live plus warm stay within max_workers). */
-void warm_refill(struct daemon *d, struct module *m, const Sbx__Policy *policy, const uint8_t *key,
-                 size_t len);
+/* Forks warm workers of (m, the policy packed in key) until cfg->warm are
+ * there or starting (and live plus warm stay within max_workers). */
+void warm_refill(struct daemon *d, struct module *m, const uint8_t *key, size_t len);
 /* A spawn ended (its outcome is out): refills the warm workers of its
  * (module, policy), now that the refill no longer competes with it for
  * the CPUs. Call before the worker drops its module reference. */

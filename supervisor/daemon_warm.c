@@ -248,14 +248,30 @@ static bool room(struct daemon *d, const struct module *m, const uint8_t *key, s
            (d->live_workers < d->cfg->max_workers && evict_one(d, m, key, len));
 }
 
-void warm_refill(struct daemon *d, struct module *m, const Sbx__Policy *policy, const uint8_t *key,
-                 size_t len)
+/* The pair's policy, unpacked from its key only when the zygote is asked
+ * for a process: a refill from a running template needs none. */
+struct pair_policy {
+    const uint8_t *key;
+    size_t len;
+    Sbx__Policy *policy; /* NULL until asked for, or out of memory */
+};
+
+static const Sbx__Policy *policy_of(struct pair_policy *pp)
+{
+    if (!pp->policy)
+        pp->policy = (Sbx__Policy *)protobuf_c_message_unpack(&sbx__policy__descriptor, NULL,
+                                                              pp->len, pp->key);
+    return pp->policy;
+}
+
+void warm_refill(struct daemon *d, struct module *m, const uint8_t *key, size_t len)
 {
     if (!key) return;
     uint32_t have = 0;
     for (struct worker *w = d->workers; w; w = w->next)
         if (same_key(w, m, key, len)) have++;
     struct worker *t = template_of(d, m, key, len);
+    struct pair_policy pp = {.key = key, .len = len};
     while (have < d->cfg->warm) {
         /* Live and warm workers within --max-workers (dismissed ones are on
          * their way out and not counted); at the cap, only in place of
@@ -268,12 +284,17 @@ void warm_refill(struct daemon *d, struct module *m, const Sbx__Policy *policy, 
             dismiss(d, t);
             t = NULL, from_template = false;
         }
-        if (!from_template) fork_warm(d, m, policy, key, len, false);
+        if (!from_template) {
+            if (!policy_of(&pp)) break;
+            fork_warm(d, m, pp.policy, key, len, false);
+        }
         have++;
     }
     /* A pair refilled once will be again: its template, made now. */
-    if (!t && have && template_possible(policy) && m->template_failures < MAX_TEMPLATE_FAILURES)
-        fork_warm(d, m, policy, key, len, true);
+    if (!t && have && m->template_failures < MAX_TEMPLATE_FAILURES && policy_of(&pp) &&
+        template_possible(pp.policy))
+        fork_warm(d, m, pp.policy, key, len, true);
+    if (pp.policy) protobuf_c_message_free_unpacked(&pp.policy->base, NULL);
 }
 
 void warm_after_spawn(struct daemon *d, struct worker *w)
@@ -285,11 +306,7 @@ void warm_after_spawn(struct daemon *d, struct worker *w)
      * to ask. */
     if (!w->warm_key || !m || m->spawns < 2 || m->refs < 2 || d->stopping || d->zygote.ctl < 0)
         return;
-    Sbx__Policy *p = (Sbx__Policy *)protobuf_c_message_unpack(&sbx__policy__descriptor, NULL,
-                                                              w->warm_key_len, w->warm_key);
-    if (!p) return;
-    warm_refill(d, m, p, w->warm_key, w->warm_key_len);
-    protobuf_c_message_free_unpacked(&p->base, NULL);
+    warm_refill(d, m, w->warm_key, w->warm_key_len);
 }
 
 void warm_timer_event(struct daemon *d)
