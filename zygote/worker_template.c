@@ -49,7 +49,8 @@ int worker_template_prepare(void)
 
 /* In the child: its channel, its parent's death, the seal, then its pid
  * to the supervisor. Any failure ends it before it has run anything: the
- * supervisor sees its channel close. */
+ * supervisor sees its channel close. Out of line, so that its locals (a
+ * confinement error's text) do not deepen the template's loop frame. */
 static __attribute__((noinline)) void become_warm_worker(int channel, pid_t zygote)
 {
     if (dup2(channel, SBX_WORKER_CHANNEL_FD) != SBX_WORKER_CHANNEL_FD)
