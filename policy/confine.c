@@ -84,11 +84,8 @@ static bool bounding_set_empty(int cap_last)
 
 int sbx_confine_drop_bounding(void)
 {
-    cap_t now = cap_get_proc();
-    cap_flag_value_t v = CAP_CLEAR;
-    if (now) cap_get_flag(now, CAP_SETPCAP, CAP_EFFECTIVE, &v);
-    cap_free(now);
-    if (v != CAP_SET) return 0; /* cannot, and holds nothing the set would grant */
+    if (!confine_effective_cap(CAP_SETPCAP))
+        return 0; /* cannot, and holds nothing the set would grant */
     int last = (int)cap_max_bits() - 1;
     for (int cap = 0; cap <= last; cap++)
         if (cap_drop_bound((cap_value_t)cap)) return -errno;
@@ -103,11 +100,7 @@ static int prepare_caps(struct sbx_confine *c, struct sbx_confine_error *err)
     /* PR_CAPBSET_DROP needs CAP_SETPCAP. A zygote without it (not root)
      * cannot shrink the bounding set; it then holds no capability to lose,
      * and no_new_privs with no execve keeps the bounding set from mattering. */
-    cap_t now = cap_get_proc();
-    cap_flag_value_t v = CAP_CLEAR;
-    if (now) cap_get_flag(now, CAP_SETPCAP, CAP_EFFECTIVE, &v);
-    cap_free(now);
-    c->drop_bounding = v == CAP_SET && !bounding_set_empty(c->cap_last);
+    c->drop_bounding = confine_effective_cap(CAP_SETPCAP) && !bounding_set_empty(c->cap_last);
     return 0;
 }
 
@@ -134,6 +127,7 @@ int sbx_confine_prepare(const Sbx__Policy *policy, struct sbx_confine **out,
     if (!rc) rc = confine_policy_groups(p, &c->groups, err);
     if (!rc) rc = confine_build_filter(p, &c->prog, err);
     if (!rc) rc = confine_ns_prepare(p, &c->ns, err);
+    if (!rc) rc = confine_identity_prepare(&c->ns, &c->id, err);
     sbx_policy_free(p);
     if (rc) {
         sbx_confine_free(c);
@@ -149,6 +143,7 @@ void sbx_confine_free(struct sbx_confine *c)
     free(c->prog.filter);
     free(c->template_prog.filter);
     if (c->no_caps) cap_free(c->no_caps);
+    confine_identity_release(&c->id);
     confine_ns_release(&c->ns);
     free(c);
 }
@@ -177,9 +172,12 @@ int sbx_confine_prepare_template(struct sbx_confine *c, struct sbx_confine_error
         return confine_failf(err, "template", "clone(CLONE_PARENT)", EINVAL,
                              "a worker that is pid 1 of its namespace cannot fork a sibling");
     if (c->template_prog.len) return 0;
+    c->children_seal = confine_children_need_seal(&c->id);
     /* Generated here, once per policy, not built into the binary: only a
      * daemon's templates use it. */
-    return confine_generate_filter_with(c->groups, &seccomp_template_group, &c->template_prog, err);
+    const struct seccomp_group *extra[] = {&seccomp_template_group, &seccomp_seal_group};
+    return confine_generate_filter_with(c->groups, extra, c->children_seal ? 2 : 1,
+                                        &c->template_prog, err);
 }
 
 /* -- Apply (the forked child): system calls only -- */
@@ -205,11 +203,11 @@ static int step_rlimits(const struct sbx_confine *c, bool template, struct sbx_c
     return 0;
 }
 
-/* Bounding set first (dropping it needs CAP_SETPCAP, which the last call
- * removes), then ambient, then permitted/effective/inheritable at once.
- * The bounding set costs one prctl per capability, each a credential
- * commit: about 35 us of the step's 40 on a 6.x kernel (bench/confine). */
-static int step_caps(const struct sbx_confine *c, struct sbx_confine_error *err)
+/* Bounding set first (dropping it needs CAP_SETPCAP, which the identity
+ * change and the last call remove), then ambient. The bounding set costs
+ * one prctl per capability, each a credential commit: about 35 us of the
+ * step's 40 on a 6.x kernel (bench/confine). */
+static int step_caps_bounding(const struct sbx_confine *c, struct sbx_confine_error *err)
 {
     if (c->drop_bounding)
         for (int cap = 0; cap <= c->cap_last; cap++)
@@ -219,6 +217,13 @@ static int step_caps(const struct sbx_confine *c, struct sbx_confine_error *err)
      * capability first (10 us). EINVAL: a kernel without ambient caps. */
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) && errno != EINVAL)
         return confine_fail(err, "caps", "prctl(PR_CAP_AMBIENT_CLEAR_ALL)", errno);
+    return 0;
+}
+
+/* Permitted, effective and inheritable at once, after the identity change
+ * (which needs CAP_SETUID and CAP_SETGID). */
+static int step_caps_rest(const struct sbx_confine *c, struct sbx_confine_error *err)
+{
     if (cap_set_proc(c->no_caps)) return confine_fail(err, "caps", "capset", errno);
     return 0;
 }
@@ -249,7 +254,9 @@ static int apply(const struct sbx_confine *c, bool template, unsigned steps,
     if ((steps & SBX_CONFINE_DUMPABLE) && step_dumpable(err)) return -1;
     if ((steps & SBX_CONFINE_RLIMITS) && step_rlimits(c, template, err)) return -1;
     if ((steps & SBX_CONFINE_NAMESPACES) && confine_ns_join(&c->ns, err)) return -1;
-    if ((steps & SBX_CONFINE_CAPS) && step_caps(c, err)) return -1;
+    if ((steps & SBX_CONFINE_CAPS) && step_caps_bounding(c, err)) return -1;
+    if ((steps & SBX_CONFINE_IDENTITY) && confine_identity_apply(&c->id, err)) return -1;
+    if ((steps & SBX_CONFINE_CAPS) && step_caps_rest(c, err)) return -1;
     if ((steps & SBX_CONFINE_NO_NEW_PRIVS) && step_no_new_privs(err)) return -1;
     if ((steps & SBX_CONFINE_SECCOMP) && step_seccomp(prog, err)) return -1;
     return 0;
@@ -273,11 +280,11 @@ int sbx_confine_apply_template(const struct sbx_confine *c, struct sbx_confine_e
     return apply(c, true, SBX_CONFINE_ALL, err);
 }
 
-int sbx_confine_seal(struct sbx_confine_error *err)
+int sbx_confine_seal(const struct sbx_confine *c, struct sbx_confine_error *err)
 {
     /* The limit the template kept: no new process, as for every worker. */
     const struct rlimit none = {0, 0};
     if (setrlimit(RLIMIT_NPROC, &none))
         return confine_fail(err, "rlimits", "setrlimit(RLIMIT_NPROC)", errno);
-    return step_seccomp(confine_seal_filter(), err);
+    return c->children_seal ? step_seccomp(confine_seal_filter(), err) : 0;
 }

@@ -6,9 +6,12 @@
  *   2. rlimits              NOFILE, NPROC 0, CORE 0, FSIZE, CPU; never AS
  *   3. namespaces           setns into those prepared by the zygote (while
  *                           setns is still permitted: it needs CAP_SYS_ADMIN)
- *   4. capabilities         every set emptied: bounding, ambient, inheritable,
- *                           permitted, effective (also what a user namespace
- *                           granted in step 3)
+ *   4. identity and         the bounding and ambient sets emptied; then, as
+ *      capabilities         root, the unprivileged SBX_CONFINE_WORKER_UID/
+ *                           GID with no supplementary group (identity.c);
+ *                           then inheritable, permitted and effective
+ *                           emptied (also what a user namespace granted in
+ *                           step 3)
  *   5. PR_SET_NO_NEW_PRIVS  nothing can grant privileges again
  *   6. seccomp              the filter, last, so that steps 1-5 may use
  *                           system calls the filter forbids
@@ -34,6 +37,12 @@
  * hook ran: 128 + SIGSYS, what a shell shows for a death by SIGSYS. */
 #define SBX_CONFINE_EXIT_VIOLATION 159
 
+/* Who a worker of a root zygote becomes (step 4): the kernel's overflow
+ * ids, "nobody" and "nogroup" on Debian, owners of nothing. Not for a
+ * policy with a user namespace, whose uid 0 stands for the zygote's. */
+#define SBX_CONFINE_WORKER_UID 65534
+#define SBX_CONFINE_WORKER_GID 65534
+
 /* The steps of sbx_confine_apply, for sbx_confine_apply_steps (the bench
  * times them one at a time). Whatever the mask, they run in this order. */
 enum sbx_confine_step {
@@ -43,7 +52,8 @@ enum sbx_confine_step {
     SBX_CONFINE_CAPS = 1u << 3,
     SBX_CONFINE_NO_NEW_PRIVS = 1u << 4,
     SBX_CONFINE_SECCOMP = 1u << 5,
-    SBX_CONFINE_ALL = (1u << 6) - 1,
+    SBX_CONFINE_IDENTITY = 1u << 6, /* step 4, between the two halves of CAPS */
+    SBX_CONFINE_ALL = (1u << 7) - 1,
 };
 
 struct sbx_confine_error {
@@ -81,7 +91,7 @@ int sbx_confine_zygote(struct sbx_confine_error *err);
  * In such a worker getpid() is 1 and getppid() is 0. */
 pid_t sbx_confine_fork(const struct sbx_confine *c, struct sbx_confine_error *err);
 
-/* In the forked child: all six steps. Makes no allocation. */
+/* In the forked child: every step. Makes no allocation. */
 int sbx_confine_apply(const struct sbx_confine *c, struct sbx_confine_error *err);
 
 /* The steps of `steps` (enum sbx_confine_step), in the order above. */
@@ -107,18 +117,23 @@ const struct sock_fprog *sbx_confine_filter(const struct sbx_confine *c);
  *
  * sbx_confine_prepare_template, in the zygote: the template's filter, the
  * policy's plus exactly the calls the template and its children use to
- * fork and seal (seccomp_rules.c: clone as a sibling, dup2 onto the
- * channel fd, prctl PDEATHSIG and NAME, prlimit64 of RLIMIT_NPROC, seccomp
- * to add a filter); once per confinement. EINVAL for a policy with a pid
- * namespace: its worker is pid 1 there and cannot fork a sibling.
+ * fork (seccomp_rules.c: clone as a sibling, dup2 onto the channel fd,
+ * prctl PDEATHSIG to SIGKILL and NAME, prlimit64 of its own RLIMIT_NPROC);
+ * once per confinement. EINVAL for a policy with a pid namespace: its
+ * worker is pid 1 there and cannot fork a sibling.
  * sbx_confine_apply_template, in the template: sbx_confine_apply with that
  * filter, keeping RLIMIT_NPROC (it forks). sbx_confine_seal, in each of its
- * children before anything else: RLIMIT_NPROC 0, then a filter that takes
- * those calls away again (policy/seal_filter.c; SIGSYS, like any other
- * forbidden call), so that a child has exactly a worker's calls. */
+ * children before anything else: RLIMIT_NPROC 0, which makes the kernel
+ * refuse its clone (EAGAIN), so that the calls it keeps are harmless to it
+ * (docs/security.md). Where that does not hold, because the child's uid is
+ * 0 (a root zygote with a user-namespace policy, or one without
+ * CAP_SETUID) or sbx cannot tell (outside the initial user namespace), the
+ * template's filter also allows seccomp, and the child installs a filter
+ * that takes those calls away again (policy/seal_filter.c; SIGSYS, like
+ * any other forbidden call): it then has exactly a worker's calls. */
 int sbx_confine_prepare_template(struct sbx_confine *c, struct sbx_confine_error *err);
 int sbx_confine_apply_template(const struct sbx_confine *c, struct sbx_confine_error *err);
-int sbx_confine_seal(struct sbx_confine_error *err);
+int sbx_confine_seal(const struct sbx_confine *c, struct sbx_confine_error *err);
 
 /* Releases the filter and the namespace fds (the zygote's copy; children
  * keep their own). NULL is fine. */

@@ -30,6 +30,14 @@ struct confine_rlimit {
 
 #define CONFINE_NRLIMITS 5
 
+/* identity.c: who the worker becomes (step 4 of apply). */
+struct confine_identity {
+    bool change; /* as root: become uid/gid, with no supplementary group */
+    uid_t uid;
+    gid_t gid;
+    cap_t setid; /* CAP_SETUID and CAP_SETGID alone, for the fs ids */
+};
+
 struct sbx_confine {
     struct sock_fprog prog;          /* filter owned here */
     unsigned groups;                 /* the policy's opt-in syscall groups */
@@ -39,6 +47,8 @@ struct sbx_confine {
     int cap_last;       /* highest capability the kernel knows */
     bool drop_bounding; /* we hold CAP_SETPCAP, so PR_CAPBSET_DROP works */
     struct confine_ns ns;
+    struct confine_identity id;
+    bool children_seal; /* a template's children install the seal (identity.c) */
 };
 
 /* seccomp_filter.c: the filter of a policy as raw BPF (prog->filter is
@@ -56,12 +66,14 @@ int confine_export_bpf(scmp_filter_ctx ctx, struct sock_fprog *prog, struct sbx_
 #define CONFINE_MAX_GROUP 2
 
 /* The worker filter for a group mask, generated with libseccomp now
- * (prog->filter is malloc'd); _with adds the rows of `extra` (NULL: none). */
+ * (prog->filter is malloc'd); _with adds the rows of the nextra groups of
+ * `extra`. */
 int confine_generate_filter(unsigned groups, struct sock_fprog *prog,
                             struct sbx_confine_error *err);
 struct seccomp_group;
-int confine_generate_filter_with(unsigned groups, const struct seccomp_group *extra,
-                                 struct sock_fprog *prog, struct sbx_confine_error *err);
+int confine_generate_filter_with(unsigned groups, const struct seccomp_group *const *extra,
+                                 size_t nextra, struct sock_fprog *prog,
+                                 struct sbx_confine_error *err);
 
 /* The policy's opt-in groups as a mask; -1 (err filled) for an unknown one. */
 int confine_policy_groups(const Sbx__Policy *p, unsigned *groups, struct sbx_confine_error *err);
@@ -94,6 +106,22 @@ int confine_cache_prefix(const int *nrs, size_t n, struct sock_filter *out, size
  * prebuilt_none.c, which has none. */
 const struct sock_fprog *confine_prebuilt_worker_filter(unsigned groups);
 const struct sock_fprog *confine_prebuilt_zygote_filter(void);
+
+/* identity.c. prepare: as root, outside a user namespace of the policy's,
+ * and able to (CAP_SETUID, CAP_SETGID), the worker becomes
+ * SBX_CONFINE_WORKER_UID/GID. apply: that change, with what it resets
+ * restored. children_need_seal: whether a template's children must seal
+ * themselves, because RLIMIT_NPROC 0 would not stop their clone (the
+ * kernel exempts uid 0, and sbx cannot see its uid as the kernel does
+ * outside the initial user namespace). */
+int confine_identity_prepare(const struct confine_ns *ns, struct confine_identity *id,
+                             struct sbx_confine_error *err);
+void confine_identity_release(struct confine_identity *id);
+int confine_identity_apply(const struct confine_identity *id, struct sbx_confine_error *err);
+bool confine_children_need_seal(const struct confine_identity *id);
+
+/* Whether this process holds `cap` in its effective set. */
+bool confine_effective_cap(cap_value_t cap);
 
 /* namespaces.c */
 int confine_ns_prepare(const Sbx__Policy *p, struct confine_ns *ns, struct sbx_confine_error *err);

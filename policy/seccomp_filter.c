@@ -21,8 +21,12 @@ static int add_group(scmp_filter_ctx ctx, const struct seccomp_group *g,
 {
     for (size_t i = 0; i < g->n; i++) {
         const struct seccomp_rule *r = &g->rules[i];
-        struct scmp_arg_cmp cmp = {r->arg, (enum scmp_compare)r->op, r->a, r->b};
-        int rc = seccomp_rule_add_exact_array(ctx, SCMP_ACT_ALLOW, r->nr, r->op ? 1 : 0, &cmp);
+        struct scmp_arg_cmp cmp[2];
+        unsigned n = 0;
+        for (unsigned k = 0; k < 2 && r->cond[k].op; k++, n++)
+            cmp[k] = (struct scmp_arg_cmp){r->cond[k].arg, (enum scmp_compare)r->cond[k].op,
+                                           r->cond[k].a, r->cond[k].b};
+        int rc = seccomp_rule_add_exact_array(ctx, SCMP_ACT_ALLOW, r->nr, n, cmp);
         if (rc)
             return confine_failf(err, "seccomp", "seccomp_rule_add", -rc,
                                  "cannot add the rule for system call %d: %s", r->nr,
@@ -60,11 +64,12 @@ int confine_export_bpf(scmp_filter_ctx ctx, struct sock_fprog *prog, struct sbx_
 
 int confine_generate_filter(unsigned groups, struct sock_fprog *prog, struct sbx_confine_error *err)
 {
-    return confine_generate_filter_with(groups, NULL, prog, err);
+    return confine_generate_filter_with(groups, NULL, 0, prog, err);
 }
 
-int confine_generate_filter_with(unsigned groups, const struct seccomp_group *extra,
-                                 struct sock_fprog *prog, struct sbx_confine_error *err)
+int confine_generate_filter_with(unsigned groups, const struct seccomp_group *const *extra,
+                                 size_t nextra, struct sock_fprog *prog,
+                                 struct sbx_confine_error *err)
 {
     /* Unlisted calls trap (SIGSYS with si_syscall) so the worker can report
      * which; another architecture's calls (i386 via int 0x80) kill at once.
@@ -83,7 +88,8 @@ int confine_generate_filter_with(unsigned groups, const struct seccomp_group *ex
     rc = add_group(ctx, &seccomp_default_group, err);
     for (int g = 1; !rc && g < CONFINE_MAX_GROUP; g++)
         if (groups & (1u << g)) rc = add_group(ctx, seccomp_opt_in_group(g), err);
-    if (!rc && extra) rc = add_group(ctx, extra, err);
+    for (size_t i = 0; !rc && i < nextra; i++)
+        rc = add_group(ctx, extra[i], err);
     if (!rc) rc = confine_export_bpf(ctx, prog, err);
     seccomp_release(ctx);
     return rc;

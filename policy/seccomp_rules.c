@@ -16,13 +16,21 @@
 
 #define ALLOW(name)                                                                                \
     {                                                                                              \
-        SCMP_SYS(name), 0, 0, 0, 0                                                                 \
+        .nr = SCMP_SYS(name)                                                                       \
     }
 #define ALLOW_IF(name, arg, op, a, b)                                                              \
     {                                                                                              \
-        SCMP_SYS(name), arg, op, a, b                                                              \
+        .nr = SCMP_SYS(name), .cond = { {arg, op, a, b} }                                          \
     }
 #define ARG_EQ(name, arg, value) ALLOW_IF(name, arg, SCMP_CMP_EQ, value, 0)
+/* Two arguments, each equal to its value. */
+#define ARGS_EQ(name, arg, value, arg2, value2)                                                    \
+    {                                                                                              \
+        .nr = SCMP_SYS(name), .cond = {                                                            \
+            {arg, SCMP_CMP_EQ, value, 0},                                                          \
+            {arg2, SCMP_CMP_EQ, value2, 0}                                                         \
+        }                                                                                          \
+    }
 /* (argument & mask) == 0 */
 #define ARG_CLEAR(name, arg, mask) ALLOW_IF(name, arg, SCMP_CMP_MASKED_EQ, mask, 0)
 
@@ -117,22 +125,30 @@ static const struct seccomp_rule socket_rules[] = {
 };
 
 /* A warm-worker template (zygote/worker_template.c) forks the warm workers
- * of its module and policy: these calls, exactly as it makes them, on top
- * of the worker's set. Its children give them up (seal_filter.c) before
- * they do anything else; the template itself never runs guest code. */
+ * of its module and policy: these calls, exactly as it and its children
+ * make them, on top of the worker's set. The template itself never runs
+ * guest code; its children keep these calls (docs/security.md, "Templates
+ * of warm workers", says why each is harmless to them) unless they seal
+ * them off (seal_filter.c, seal_rules below). */
 static const struct seccomp_rule template_rules[] = {
     /* A fork whose child is the zygote's, which reaps it; glibc's cached
-     * thread id set in the child (CHILD_SETTID), as fork() does. */
+     * thread id set in the child (CHILD_SETTID), as fork() does. A child
+     * at RLIMIT_NPROC 0 gets EAGAIN from the kernel unless it is root. */
     ARG_EQ(clone, 0, CLONE_PARENT | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD),
     /* The child's own channel into the channel's place (fd 3). */
     ARG_EQ(dup2, 1, 3),
     /* The child dies with the zygote, like every worker, and names itself. */
-    ARG_EQ(prctl, 0, PR_SET_PDEATHSIG),
+    ARGS_EQ(prctl, 0, PR_SET_PDEATHSIG, 1, SIGKILL),
     ARG_EQ(prctl, 0, PR_SET_NAME),
-    /* The child's seal: RLIMIT_NPROC 0, which the template kept to fork,
-     * then a filter on top of this one (only ever narrower). */
-    ARG_EQ(prlimit64, 1, RLIMIT_NPROC),
-    ARG_EQ(seccomp, 0, SECCOMP_SET_MODE_FILTER),
+    /* The child's RLIMIT_NPROC 0, which the template kept to fork: its own
+     * (pid 0), never another process's. */
+    ARGS_EQ(prlimit64, 0, 0, 1, RLIMIT_NPROC),
+};
+
+/* What a template whose children seal themselves adds: the seal, a filter
+ * on top of this one (only ever narrower). */
+static const struct seccomp_rule seal_rules[] = {
+    ARGS_EQ(seccomp, 0, SECCOMP_SET_MODE_FILTER, 1, 0),
 };
 
 #define GROUP(rules)                                                                               \
@@ -143,6 +159,7 @@ static const struct seccomp_rule template_rules[] = {
 const struct seccomp_group seccomp_default_group = GROUP(default_rules);
 static const struct seccomp_group socket_group = GROUP(socket_rules);
 const struct seccomp_group seccomp_template_group = GROUP(template_rules);
+const struct seccomp_group seccomp_seal_group = GROUP(seal_rules);
 
 const struct seccomp_group *seccomp_opt_in_group(int group)
 {

@@ -75,7 +75,7 @@ size_t confine_worker_unconditional_calls(int *nrs, size_t cap)
         const struct seccomp_group *grp = g ? seccomp_opt_in_group(g) : &seccomp_default_group;
         for (size_t i = 0; grp && i < grp->n; i++) {
             int nr = grp->rules[i].nr;
-            if (grp->rules[i].op || nr < 0 || has(nrs, n, nr)) continue;
+            if (grp->rules[i].cond[0].op || nr < 0 || has(nrs, n, nr)) continue;
             if (n == cap) return cap + 1;
             nrs[n++] = nr;
         }

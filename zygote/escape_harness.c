@@ -7,8 +7,9 @@
  * process that started the zygote: neither a module nor a message can
  * reach it. The expected end is the seccomp filter's SIGSYS: the violation
  * hook reports the call and the worker exits 159. Should the call return
- * instead, the harness says so and exits 99 (it worked) or 98 (refused
- * with an error). */
+ * instead, the harness says so and exits 99 (it worked), 100 + errno
+ * (refused with that error: the kernel's answer to a call the filter let
+ * through, as for a template's child) or 98 (no such attempt). */
 #include "zygote/escape_harness.h"
 
 #include <errno.h>
@@ -65,11 +66,16 @@ static long try_op(const char *op)
         return syscall(SYS_clone,
                        CLONE_PARENT | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD, 0, NULL,
                        NULL, 0);
-    if (!strcmp(op, "dup2_channel")) return dup2(0, 3);
+    if (!strcmp(op, "dup2_channel")) return dup2(3, 3); /* fds 0-2 may be closed */
+    if (!strcmp(op, "dup2_elsewhere")) return dup2(3, 4);
     if (!strcmp(op, "prctl_pdeathsig")) return prctl(PR_SET_PDEATHSIG, 0);
-    if (!strcmp(op, "prlimit_nproc")) {
+    if (!strcmp(op, "prlimit_nproc_raise")) {
+        struct rlimit one = {1, 1};
+        return setrlimit(RLIMIT_NPROC, &one);
+    }
+    if (!strcmp(op, "prlimit_nproc_parent")) {
         struct rlimit none = {0, 0};
-        return setrlimit(RLIMIT_NPROC, &none);
+        return syscall(SYS_prlimit64, getppid(), RLIMIT_NPROC, &none, NULL);
     }
     if (!strcmp(op, "seccomp_filter")) {
         struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
@@ -85,9 +91,12 @@ void sbx_escape_attempt(void)
     const char *op = getenv("SBX_ESCAPE_TRY");
     if (!op) return;
     long rc = try_op(op);
+    int e = errno; /* before the report below can change it */
     char msg[160];
     int n = snprintf(msg, sizeof msg, "escape %s: returned %ld (%s)\n", op, rc,
-                     rc < 0 ? strerror(errno) : "success");
-    if (write(2, msg, (size_t)n) < 0) _exit(97);
-    syscall(SYS_exit_group, rc < 0 ? 98 : 99);
+                     rc < 0 ? strerror(e) : "success");
+    if (write(2, msg, (size_t)n) < 0) {
+        /* no stderr (a spawn without stdio): the exit status says it all */
+    }
+    syscall(SYS_exit_group, rc >= 0 ? 99 : rc == -1 ? 100 + e : 98);
 }

@@ -148,8 +148,8 @@ _Noreturn void sbx_worker_main(const struct sbx_worker_spec *w)
         worker_fail("cannot close inherited fds", strerror(errno));
 
     /* 5. Confinement, last before any untrusted code runs (policy/
-     *    confine.h: dumpable, rlimits, namespaces, capabilities,
-     *    no_new_privs, seccomp). A forbidden system call from here on is
+     *    confine.h: dumpable, rlimits, namespaces, identity and
+     *    capabilities, no_new_privs, seccomp). A forbidden system call from here on is
      *    reported by the SIGSYS hook, then the worker exits. */
     if (sbx_confine_set_violation_hook(worker_report_violation))
         worker_fail("cannot install the violation handler", strerror(errno));
@@ -169,7 +169,7 @@ _Noreturn void sbx_worker_main(const struct sbx_worker_spec *w)
      *    each of them, sealed. A warm worker was made ahead of demand: the
      *    spawn arrives now, with its args, env, stdio, export and
      *    arguments. */
-    if (w->warm_template) worker_template_serve(w->zygote_pid);
+    if (w->warm_template) worker_template_serve(w->zygote_pid, w->confine);
     const Sbx__ForkWorker *run_req = w->warm ? sbx_worker_await_start(wasi) : req;
 #ifdef SBX_ESCAPE_HARNESS
     sbx_escape_attempt(); /* tests only: what a module with native code would try */

@@ -88,10 +88,10 @@ const Sbx__ForkWorker *sbx_worker_await_start(struct sbx_wasi *wasi);
  * template confines itself: what its forks need to know (0, or -errno).
  * worker_template_serve, once confined: forks a warm worker for each
  * ToWorker.fork_warm; returns only in such a worker, set up and sealed
- * (sbx_confine_seal), which then waits for its spawn; the template itself
- * exits when its channel closes. */
+ * (sbx_confine_seal with the template's `conf`), which then waits for its spawn; the template
+ * itself exits when its channel closes. */
 int worker_template_prepare(void);
-void worker_template_serve(pid_t zygote);
+void worker_template_serve(pid_t zygote, const struct sbx_confine *conf);
 
 /* A keep-alive worker whose start export returned: says it is idle, then
  * serves ToWorker calls until stopped (worker_calls.c). `spawn_fuel` > 0 is

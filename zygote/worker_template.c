@@ -10,8 +10,9 @@
  *
  * The child is made the zygote's (CLONE_PARENT), which reaps it like its
  * own, and dies with it (PR_SET_PDEATHSIG). Before anything else it seals
- * itself (sbx_confine_seal): from then on it has exactly a worker's
- * system calls. Then it tells the supervisor its pid on its own channel
+ * itself (sbx_confine_seal): RLIMIT_NPROC 0, and where that would not stop
+ * its clone, a filter that leaves it exactly a worker's system calls.
+ * Then it tells the supervisor its pid on its own channel
  * (no pidfd: the supervisor has the zygote, its parent, kill it if need
  * be: KillWorker) and waits for its spawn like any warm worker. The
  * template holds no spawn's data: it receives nothing but channels. */
@@ -51,7 +52,8 @@ int worker_template_prepare(void)
  * to the supervisor. Any failure ends it before it has run anything: the
  * supervisor sees its channel close. Out of line, so that its locals (a
  * confinement error's text) do not deepen the template's loop frame. */
-static __attribute__((noinline)) void become_warm_worker(int channel, pid_t zygote)
+static __attribute__((noinline)) void become_warm_worker(int channel, pid_t zygote,
+                                                         const struct sbx_confine *conf)
 {
     if (dup2(channel, SBX_WORKER_CHANNEL_FD) != SBX_WORKER_CHANNEL_FD)
         _exit(SBX_WORKER_EXIT_FAILED);
@@ -59,7 +61,7 @@ static __attribute__((noinline)) void become_warm_worker(int channel, pid_t zygo
     prctl(PR_SET_NAME, "sbx-worker");
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != zygote) _exit(SBX_WORKER_EXIT_FAILED);
     struct sbx_confine_error cerr;
-    if (sbx_confine_seal(&cerr)) _exit(SBX_WORKER_EXIT_FAILED);
+    if (sbx_confine_seal(conf, &cerr)) _exit(SBX_WORKER_EXIT_FAILED);
     Sbx__WorkerStarted started;
     sbx__worker_started__init(&started);
     started.has_pid = 1, started.pid = getpid();
@@ -81,7 +83,7 @@ static struct {
 } rx;
 
 /* The loop: returns in each child. */
-static __attribute__((noinline)) void serve(pid_t zygote)
+static __attribute__((noinline)) void serve(pid_t zygote, const struct sbx_confine *conf)
 {
     struct sbx_ipc_arena arena = {.packet = rx.packet, .mem = rx.mem, .size = sizeof rx.mem};
     for (;;) {
@@ -105,7 +107,7 @@ static __attribute__((noinline)) void serve(pid_t zygote)
          * (PR_SET_PDEATHSIG) when it is dismissed. */
         pid_t pid = (pid_t)syscall(SYS_clone, FORK_WARM_FLAGS, 0, NULL, tid_address, 0);
         if (pid == 0) {
-            become_warm_worker(fds[0], zygote);
+            become_warm_worker(fds[0], zygote, conf);
             return;
         }
         /* The child has its copy; if there is none, the supervisor sees the
@@ -114,7 +116,7 @@ static __attribute__((noinline)) void serve(pid_t zygote)
     }
 }
 
-void worker_template_serve(pid_t zygote)
+void worker_template_serve(pid_t zygote, const struct sbx_confine *conf)
 {
     /* The loop's frames (receive, unpack, clone: about 2 KiB) start just
      * below a page boundary, so that each fork's writes to the stack fall
@@ -124,5 +126,5 @@ void worker_template_serve(pid_t zygote)
     uintptr_t here = (uintptr_t)__builtin_frame_address(0);
     char *pad = alloca((here & 4095) + 256);
     __asm__ volatile("" : : "r"(pad) : "memory"); /* keep the alloca */
-    serve(zygote);
+    serve(zygote, conf);
 }

@@ -169,6 +169,7 @@ int main(int argc, char **argv)
         {.name = "+ PR_SET_DUMPABLE 0", .steps = SBX_CONFINE_DUMPABLE, .policy = 0},
         {.name = "+ rlimits (5 setrlimit)", .steps = SBX_CONFINE_RLIMITS, .policy = 0},
         {.name = "+ drop capabilities (all sets)", .steps = SBX_CONFINE_CAPS, .policy = 0},
+        {.name = "+ uid/gid 65534 (as root)", .steps = SBX_CONFINE_IDENTITY, .policy = 0},
         {.name = "+ PR_SET_NO_NEW_PRIVS", .steps = SBX_CONFINE_NO_NEW_PRIVS, .policy = 0},
         {.name = "+ seccomp filter install", .steps = SBX_CONFINE_SECCOMP, .policy = 0},
         {.name = "default confinement (all steps)", .steps = all, .policy = 0},

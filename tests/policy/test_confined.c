@@ -17,6 +17,7 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <poll.h>
 #include <sys/uio.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -111,6 +112,87 @@ Test(confined, proc_status_shows_every_layer)
         cr_expect_str_eq(v, "0000000000000000", "%s", caps[i]);
     }
     stop_live(&l);
+}
+
+/* As root, a worker is nobody's: real, effective and saved ids are
+ * SBX_CONFINE_WORKER_UID/GID, with no supplementary group; only its
+ * file-system ids stay 0, for the fds it was given (policy/identity.c). */
+Test(confined, as_root_the_worker_is_unprivileged)
+{
+    if (geteuid() != 0) cr_skip_test("needs root: a worker keeps a non-root zygote's uid");
+    struct live l;
+    char why[600], v[128], want[128];
+    Sbx__Policy *p = sbx_policy_default();
+    cr_assert_eq(start_live(p, &l, why, sizeof why), 0, "%s", why);
+    sbx_policy_free(p);
+    snprintf(want, sizeof want, "%d\t%d\t%d\t0", SBX_CONFINE_WORKER_UID, SBX_CONFINE_WORKER_UID,
+             SBX_CONFINE_WORKER_UID);
+    status_field(l.pid, "Uid", v, sizeof v);
+    cr_expect_str_eq(v, want, "Uid (real, effective, saved, fs)");
+    snprintf(want, sizeof want, "%d\t%d\t%d\t0", SBX_CONFINE_WORKER_GID, SBX_CONFINE_WORKER_GID,
+             SBX_CONFINE_WORKER_GID);
+    status_field(l.pid, "Gid", v, sizeof v);
+    cr_expect_str_eq(v, want, "Gid (real, effective, saved, fs)");
+    status_field(l.pid, "Groups", v, sizeof v);
+    cr_expect_str_eq(v, "", "Groups");
+    status_field(l.pid, "CapEff", v, sizeof v);
+    cr_expect_str_eq(v, "0000000000000000", "CapEff (a zero fsuid raises none)");
+    stop_live(&l);
+}
+
+/* Changing the uid clears the parent-death signal; the identity step sets
+ * it again: a confined worker still dies with the process that forked it
+ * (the zygote). */
+Test(confined, dies_with_its_parent_after_the_identity_change)
+{
+    Sbx__Policy *p = sbx_policy_default();
+    struct sbx_confine *c;
+    struct sbx_confine_error err;
+    cr_assert_eq(sbx_confine_prepare(p, &c, &err), 0);
+    sbx_policy_free(p);
+    /* The orphan comes to us, unreaped, whatever happens to it. */
+    cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+    int up[2], out[2], block[2]; /* block: never written, held open by us */
+    cr_assert_eq(pipe(up), 0);
+    cr_assert_eq(pipe(out), 0);
+    cr_assert_eq(pipe(block), 0);
+    pid_t parent = fork();
+    if (parent == 0) {
+        pid_t child = fork();
+        if (child == 0) {
+            char ok = prctl(PR_SET_PDEATHSIG, SIGKILL) || sbx_confine_apply(c, &err) ? 'F' : 'R';
+            if (write(up[1], &ok, 1) != 1) child_exit(1);
+            char x;
+            for (;;) /* until its parent's death kills it (read: pause is not allowed) */
+                if (read(block[0], &x, 1) < 0) child_exit(2);
+        }
+        struct {
+            pid_t pid;
+            char ok;
+        } m = {child, 0};
+        if (read(up[0], &m.ok, 1) != 1 || write(out[1], &m, sizeof m) != sizeof m) child_exit(1);
+        child_exit(0); /* the parent dies */
+    }
+    struct {
+        pid_t pid;
+        char ok;
+    } m;
+    cr_assert_eq(read(out[0], &m, sizeof m), (ssize_t)sizeof m);
+    cr_assert_eq(m.ok, 'R', "apply failed in the child");
+    int status;
+    cr_assert_eq(waitpid(parent, &status, 0), parent);
+    int pidfd = (int)syscall(SYS_pidfd_open, m.pid, 0);
+    cr_assert_geq(pidfd, 0, "pidfd_open: %s", strerror(errno));
+    struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+    if (poll(&pfd, 1, 5000) != 1) {
+        kill(m.pid, SIGKILL);
+        waitpid(m.pid, NULL, 0);
+        cr_assert_fail("the worker outlived its parent by 5 s");
+    }
+    cr_assert_eq(waitpid(m.pid, &status, 0), m.pid);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "status 0x%x", status);
+    close(pidfd);
+    sbx_confine_free(c);
 }
 
 /* "Max open files            64                   64                   files" */

@@ -1,11 +1,14 @@
 /* The filters of warm-worker templates (policy/confine.h): the template's
- * adds to a worker's exactly the calls it and its children use to fork and
- * seal, with their arguments; the seal takes those away again; and a
- * child, with both stacked, decides every call exactly as a worker does.
- * The kernel's part is played by the interpreters of bpf_run.h. */
+ * adds to a worker's exactly the calls it and its children use to fork
+ * (and, where the children seal themselves, to seal), with their
+ * arguments, and nothing else; the seal takes those away again; and a
+ * sealed child, with both stacked, decides every call exactly as a worker
+ * does. The kernel's part is played by the interpreters of bpf_run.h. */
 #include <criterion/criterion.h>
 #include <linux/audit.h>
+#include <linux/seccomp.h>
 #include <sched.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
@@ -18,18 +21,29 @@
 
 #define FORK_FLAGS (CLONE_PARENT | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD)
 
+/* A worker's filter; a template's whose children do not seal themselves;
+ * and one whose children do. */
 struct filters {
-    struct sock_fprog worker, tmpl;
+    struct sock_fprog worker, tmpl, sealing;
 };
 
 static struct filters make(unsigned groups)
 {
     struct filters f;
     struct sbx_confine_error err;
+    const struct seccomp_group *extra[] = {&seccomp_template_group, &seccomp_seal_group};
     cr_assert_eq(confine_generate_filter(groups, &f.worker, &err), 0, "%s", err.msg);
-    cr_assert_eq(confine_generate_filter_with(groups, &seccomp_template_group, &f.tmpl, &err), 0,
-                 "%s", err.msg);
+    cr_assert_eq(confine_generate_filter_with(groups, extra, 1, &f.tmpl, &err), 0, "%s", err.msg);
+    cr_assert_eq(confine_generate_filter_with(groups, extra, 2, &f.sealing, &err), 0, "%s",
+                 err.msg);
     return f;
+}
+
+static void release(struct filters *f)
+{
+    free(f->worker.filter);
+    free(f->tmpl.filter);
+    free(f->sealing.filter);
 }
 
 static uint32_t decide(const struct sock_fprog *p, int nr, uint64_t a0, uint64_t a1)
@@ -44,33 +58,97 @@ Test(template_filter, adds_the_forking_calls_with_their_arguments_only)
     const struct {
         int nr;
         uint64_t a0, a1;
-        bool allowed;
+        bool allowed, sealing_allowed;
     } cases[] = {
-        {SYS_clone, FORK_FLAGS, 0, true},
-        {SYS_clone, SIGCHLD, 0, false}, /* a plain fork */
-        {SYS_clone, FORK_FLAGS | CLONE_VM, 0, false},
-        {SYS_dup2, 7, 3, true},
-        {SYS_dup2, 7, 4, false},
-        {SYS_prctl, PR_SET_PDEATHSIG, 0, true},
-        {SYS_prctl, PR_SET_NAME, 0, true},
-        {SYS_prctl, PR_SET_DUMPABLE, 1, false},
-        {SYS_prlimit64, 0, RLIMIT_NPROC, true},
-        {SYS_prlimit64, 0, RLIMIT_NOFILE, false},
-        {SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, true},
-        {SYS_seccomp, SECCOMP_SET_MODE_STRICT, 0, false},
-        {SYS_clone3, 0, 0, false},
-        {SYS_fork, 0, 0, false},
-        {SYS_execve, 0, 0, false},
+        {SYS_clone, FORK_FLAGS, 0, true, true},
+        {SYS_clone, SIGCHLD, 0, false, false}, /* a plain fork */
+        {SYS_clone, FORK_FLAGS | CLONE_VM, 0, false, false},
+        {SYS_dup2, 7, 3, true, true},
+        {SYS_dup2, 7, 4, false, false},
+        {SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, true, true},
+        {SYS_prctl, PR_SET_PDEATHSIG, 0, false, false}, /* outliving the zygote */
+        {SYS_prctl, PR_SET_PDEATHSIG, SIGTERM, false, false},
+        {SYS_prctl, PR_SET_NAME, 0, true, true},
+        {SYS_prctl, PR_SET_DUMPABLE, 1, false, false},
+        {SYS_prlimit64, 0, RLIMIT_NPROC, true, true},
+        {SYS_prlimit64, 1, RLIMIT_NPROC, false, false}, /* another process's */
+        {SYS_prlimit64, 0, RLIMIT_NOFILE, false, false},
+        {SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, false, true},
+        {SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, false, false},
+        {SYS_seccomp, SECCOMP_SET_MODE_STRICT, 0, false, false},
+        {SYS_clone3, 0, 0, false, false},
+        {SYS_fork, 0, 0, false, false},
+        {SYS_execve, 0, 0, false, false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint32_t got = decide(&f.tmpl, cases[i].nr, cases[i].a0, cases[i].a1);
         cr_assert_eq(got == SECCOMP_RET_ALLOW, cases[i].allowed, "case %zu (nr %d): 0x%x", i,
                      cases[i].nr, got);
+        got = decide(&f.sealing, cases[i].nr, cases[i].a0, cases[i].a1);
+        cr_assert_eq(got == SECCOMP_RET_ALLOW, cases[i].sealing_allowed,
+                     "sealing, case %zu (nr %d): 0x%x", i, cases[i].nr, got);
         cr_assert_eq(decide(&f.worker, cases[i].nr, cases[i].a0, cases[i].a1), SECCOMP_RET_TRAP,
                      "case %zu: a worker may make it", i);
     }
-    free(f.worker.filter);
-    free(f.tmpl.filter);
+    release(&f);
+}
+
+/* Whether one of the group's rows allows the call (its conditions are all
+ * equalities). */
+static bool group_allows(const struct seccomp_group *g, const struct seccomp_data *d)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        const struct seccomp_rule *r = &g->rules[i];
+        bool all = r->nr == (int)d->nr && d->arch == AUDIT_ARCH_X86_64;
+        for (int k = 0; k < 2 && r->cond[k].op; k++) {
+            cr_assert_eq(r->cond[k].op, SCMP_CMP_EQ, "nr %d: a condition this test cannot read",
+                         r->nr);
+            all = all && d->args[r->cond[k].arg] == r->cond[k].a;
+        }
+        if (all) return true;
+    }
+    return false;
+}
+
+static const uint64_t values[] = {0,
+                                  1,
+                                  3,
+                                  4,
+                                  SIGCHLD,
+                                  SIGKILL,
+                                  FORK_FLAGS,
+                                  RLIMIT_NPROC,
+                                  PR_SET_PDEATHSIG,
+                                  PR_SET_NAME,
+                                  SECCOMP_SET_MODE_FILTER,
+                                  0xffffffffffffffffull};
+#define NVALUES (sizeof values / sizeof values[0])
+static const uint32_t arches[] = {AUDIT_ARCH_X86_64, AUDIT_ARCH_I386};
+
+/* What an unsealed child keeps: the template's filter decides every call,
+ * with arguments that meet each condition, as the worker's does, except
+ * exactly the template's rows, which it allows. For each group set. */
+Test(template_filter, unsealed_is_a_worker_plus_the_template_rows)
+{
+    for (unsigned groups = 0; groups < 1u << CONFINE_MAX_GROUP; groups += 2) {
+        struct filters f = make(groups);
+        for (size_t a = 0; a < 2; a++)
+            for (int nr = 0; nr < NR_MAX; nr++)
+                for (size_t i = 0; i < NVALUES; i++)
+                    for (size_t j = 0; j < NVALUES; j++) {
+                        struct seccomp_data d = {.nr = nr, .arch = arches[a]};
+                        for (int k = 0; k < 6; k++)
+                            d.args[k] = k % 2 ? values[j] : values[i];
+                        uint32_t want = group_allows(&seccomp_template_group, &d)
+                                            ? SECCOMP_RET_ALLOW
+                                            : bpf_run(&f.worker, &d);
+                        cr_assert_eq(bpf_run(&f.tmpl, &d), want,
+                                     "groups %u arch 0x%x nr %d args 0x%llx 0x%llx", groups,
+                                     arches[a], nr, (unsigned long long)values[i],
+                                     (unsigned long long)values[j]);
+                    }
+        release(&f);
+    }
 }
 
 Test(template_filter, the_seal_traps_exactly_its_calls)
@@ -90,40 +168,28 @@ Test(template_filter, the_seal_traps_exactly_its_calls)
     }
 }
 
-/* The property the design rests on: template filter and seal stacked
- * decide every call, with arguments that meet each condition of either,
- * exactly as the worker's filter alone. For each group set. */
+/* The property the sealing design rests on: the sealing template's filter
+ * and the seal stacked decide every call, with arguments that meet each
+ * condition of either, exactly as the worker's filter alone. For each
+ * group set. */
 Test(template_filter, sealed_is_exactly_a_worker)
 {
-    const uint64_t values[] = {0,
-                               1,
-                               3,
-                               4,
-                               SIGCHLD,
-                               FORK_FLAGS,
-                               RLIMIT_NPROC,
-                               PR_SET_PDEATHSIG,
-                               PR_SET_NAME,
-                               SECCOMP_SET_MODE_FILTER,
-                               0xffffffffffffffffull};
-    const uint32_t arches[] = {AUDIT_ARCH_X86_64, AUDIT_ARCH_I386};
     for (unsigned groups = 0; groups < 1u << CONFINE_MAX_GROUP; groups += 2) {
         struct filters f = make(groups);
         for (size_t a = 0; a < 2; a++)
             for (int nr = 0; nr < NR_MAX; nr++)
-                for (size_t i = 0; i < sizeof values / sizeof values[0]; i++)
-                    for (size_t j = 0; j < sizeof values / sizeof values[0]; j++) {
+                for (size_t i = 0; i < NVALUES; i++)
+                    for (size_t j = 0; j < NVALUES; j++) {
                         struct seccomp_data d = {.nr = nr, .arch = arches[a]};
                         for (int k = 0; k < 6; k++)
                             d.args[k] = k % 2 ? values[j] : values[i];
                         uint32_t want = bpf_run(&f.worker, &d);
-                        uint32_t got =
-                            bpf_stacked(bpf_run(&f.tmpl, &d), bpf_run(confine_seal_filter(), &d));
+                        uint32_t got = bpf_stacked(bpf_run(&f.sealing, &d),
+                                                   bpf_run(confine_seal_filter(), &d));
                         cr_assert_eq(got, want, "groups %u arch 0x%x nr %d args 0x%llx 0x%llx",
                                      groups, arches[a], nr, (unsigned long long)values[i],
                                      (unsigned long long)values[j]);
                     }
-        free(f.worker.filter);
-        free(f.tmpl.filter);
+        release(&f);
     }
 }
