@@ -125,10 +125,9 @@ static const uint64_t values[] = {0,
 #define NVALUES (sizeof values / sizeof values[0])
 static const uint32_t arches[] = {AUDIT_ARCH_X86_64, AUDIT_ARCH_I386};
 
-/* What an unsealed child keeps: the template's filter decides every call,
- * with arguments that meet each condition, as the worker's does, except
- * exactly the template's rows, which it allows. For each group set. */
-Test(template_filter, unsealed_is_a_worker_plus_the_template_rows)
+/* Runs check on every call number, on both architectures, with arguments
+ * that meet each condition of any filter here, for each group set. */
+static void for_every_call(void (*check)(const struct filters *f, const struct seccomp_data *d))
 {
     for (unsigned groups = 0; groups < 1u << CONFINE_MAX_GROUP; groups += 2) {
         struct filters f = make(groups);
@@ -139,16 +138,29 @@ Test(template_filter, unsealed_is_a_worker_plus_the_template_rows)
                         struct seccomp_data d = {.nr = nr, .arch = arches[a]};
                         for (int k = 0; k < 6; k++)
                             d.args[k] = k % 2 ? values[j] : values[i];
-                        uint32_t want = group_allows(&seccomp_template_group, &d)
-                                            ? SECCOMP_RET_ALLOW
-                                            : bpf_run(&f.worker, &d);
-                        cr_assert_eq(bpf_run(&f.tmpl, &d), want,
-                                     "groups %u arch 0x%x nr %d args 0x%llx 0x%llx", groups,
-                                     arches[a], nr, (unsigned long long)values[i],
-                                     (unsigned long long)values[j]);
+                        check(&f, &d);
                     }
         release(&f);
     }
+}
+
+#define CALL_FMT "arch 0x%x nr %d args 0x%llx 0x%llx"
+#define CALL_ARGS(d)                                                                               \
+    (d)->arch, (d)->nr, (unsigned long long)(d)->args[0], (unsigned long long)(d)->args[1]
+
+static void unsealed_check(const struct filters *f, const struct seccomp_data *d)
+{
+    uint32_t want =
+        group_allows(&seccomp_template_group, d) ? SECCOMP_RET_ALLOW : bpf_run(&f->worker, d);
+    cr_assert_eq(bpf_run(&f->tmpl, d), want, CALL_FMT, CALL_ARGS(d));
+}
+
+/* What an unsealed child keeps: the template's filter decides every call
+ * as the worker's does, except exactly the template's rows, which it
+ * allows. */
+Test(template_filter, unsealed_is_a_worker_plus_the_template_rows)
+{
+    for_every_call(unsealed_check);
 }
 
 Test(template_filter, the_seal_traps_exactly_its_calls)
@@ -168,28 +180,16 @@ Test(template_filter, the_seal_traps_exactly_its_calls)
     }
 }
 
+static void sealed_check(const struct filters *f, const struct seccomp_data *d)
+{
+    uint32_t got = bpf_stacked(bpf_run(&f->sealing, d), bpf_run(confine_seal_filter(), d));
+    cr_assert_eq(got, bpf_run(&f->worker, d), CALL_FMT, CALL_ARGS(d));
+}
+
 /* The property the sealing design rests on: the sealing template's filter
- * and the seal stacked decide every call, with arguments that meet each
- * condition of either, exactly as the worker's filter alone. For each
- * group set. */
+ * and the seal stacked decide every call exactly as the worker's filter
+ * alone. */
 Test(template_filter, sealed_is_exactly_a_worker)
 {
-    for (unsigned groups = 0; groups < 1u << CONFINE_MAX_GROUP; groups += 2) {
-        struct filters f = make(groups);
-        for (size_t a = 0; a < 2; a++)
-            for (int nr = 0; nr < NR_MAX; nr++)
-                for (size_t i = 0; i < NVALUES; i++)
-                    for (size_t j = 0; j < NVALUES; j++) {
-                        struct seccomp_data d = {.nr = nr, .arch = arches[a]};
-                        for (int k = 0; k < 6; k++)
-                            d.args[k] = k % 2 ? values[j] : values[i];
-                        uint32_t want = bpf_run(&f.worker, &d);
-                        uint32_t got = bpf_stacked(bpf_run(&f.sealing, &d),
-                                                   bpf_run(confine_seal_filter(), &d));
-                        cr_assert_eq(got, want, "groups %u arch 0x%x nr %d args 0x%llx 0x%llx",
-                                     groups, arches[a], nr, (unsigned long long)values[i],
-                                     (unsigned long long)values[j]);
-                    }
-        release(&f);
-    }
+    for_every_call(sealed_check);
 }
