@@ -131,10 +131,9 @@ static const struct seccomp_rule socket_rules[] = {
  * of warm workers", says why each is harmless to them) unless they seal
  * them off (seal_filter.c, seal_rules below). */
 static const struct seccomp_rule template_rules[] = {
-    /* A fork whose child is the zygote's, which reaps it; glibc's cached
-     * thread id set in the child (CHILD_SETTID), as fork() does. A child
-     * at RLIMIT_NPROC 0 gets EAGAIN from the kernel unless it is root. */
-    ARG_EQ(clone, 0, CLONE_PARENT | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD),
+    /* A fork whose child is the zygote's, which reaps it. A child at
+     * RLIMIT_NPROC 0 gets EAGAIN from the kernel unless it is root. */
+    ARG_EQ(clone, 0, CLONE_PARENT | SIGCHLD),
     /* The child's own channel into the channel's place (fd 3). */
     ARG_EQ(dup2, 1, 3),
     /* The child dies with the zygote, like every worker, and names itself. */

@@ -63,9 +63,7 @@ static long try_op(const char *op)
     /* What a template's filter allows it (policy/seccomp_rules.c), which a
      * worker it forked must have sealed off. */
     if (!strcmp(op, "clone_sibling"))
-        return syscall(SYS_clone,
-                       CLONE_PARENT | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD, 0, NULL,
-                       NULL, 0);
+        return syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0);
     if (!strcmp(op, "dup2_channel")) return dup2(3, 3); /* fds 0-2 may be closed */
     if (!strcmp(op, "dup2_elsewhere")) return dup2(3, 4);
     if (!strcmp(op, "prctl_pdeathsig")) return prctl(PR_SET_PDEATHSIG, 0);

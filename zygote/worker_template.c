@@ -21,6 +21,7 @@
 #include <malloc.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <stdint.h>
 #include <sys/syscall.h>
@@ -31,13 +32,26 @@
 #include "zygote/worker.h"
 #include "zygote/worker_report.h"
 
-/* Exactly the flags the template's filter allows (policy/seccomp_rules.c). */
-#define FORK_WARM_FLAGS (CLONE_PARENT | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD)
+/* Exactly the flags the template's filter allows (policy/seccomp_rules.c).
+ * Not fork()'s CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID: the kernel would
+ * write the child's thread id into glibc's thread block at its start and
+ * clear it (with a futex wake) at its exit, and that block's page is one
+ * the child shares with its template, so the first write is a
+ * copy-on-write fault (~8 us on the development VM). glibc's cached id then
+ * stays the template's; glibc 2.34+ asks the kernel for the real one where
+ * it matters (raise, abort), and a worker uses no call that reads it. */
+#define FORK_WARM_FLAGS (CLONE_PARENT | SIGCHLD)
 
-/* Where glibc keeps this thread's id (set_tid_address at start-up): the
- * kernel writes the child's there, as fork() has it do, so that glibc's
- * idea of the thread's id (raise, abort) is the child's own. */
-static pid_t *tid_address;
+/* Where a template receives: after each fork, every page it writes again
+ * is a copy-on-write fault while its live children share them. Received
+ * with malloc, a fork_warm wrote five pages of heap and allocator state;
+ * here the message's bytes and its unpacked form share pages that are not
+ * shared at all: wiped on fork (the child has no use for them), they stay
+ * the template's alone. */
+static struct {
+    _Alignas(4096) uint8_t mem[512];
+    uint8_t packet[SBX_IPC_MAX_MESSAGE];
+} rx;
 
 int worker_template_prepare(void)
 {
@@ -45,7 +59,7 @@ int worker_template_prepare(void)
      * fork copies a page-table entry for every page of it, and each
      * child's exit tears them down again. */
     malloc_trim(0);
-    return prctl(PR_GET_TID_ADDRESS, &tid_address) ? -errno : 0;
+    return madvise(&rx, sizeof rx, MADV_WIPEONFORK) ? -errno : 0;
 }
 
 /* In the child: its channel, its parent's death, the seal, then its pid
@@ -73,15 +87,6 @@ static __attribute__((noinline)) void become_warm_worker(int channel, pid_t zygo
         _exit(SBX_WORKER_EXIT_FAILED);
 }
 
-/* Where a template receives: after each fork, every page it writes again
- * is a copy-on-write fault, since its live children share them. Received
- * with malloc, a fork_warm wrote five pages of heap and allocator state;
- * here the message's bytes and its unpacked form share one page. */
-static struct {
-    _Alignas(4096) uint8_t mem[512];
-    uint8_t packet[SBX_IPC_MAX_MESSAGE];
-} rx;
-
 /* The loop: returns in each child. */
 static __attribute__((noinline)) void serve(pid_t zygote, const struct sbx_confine *conf)
 {
@@ -105,7 +110,7 @@ static __attribute__((noinline)) void serve(pid_t zygote, const struct sbx_confi
          * and reports their exits. The template reaps nothing (it blocks
          * on its channel), and a child of its own would die with it
          * (PR_SET_PDEATHSIG) when it is dismissed. */
-        pid_t pid = (pid_t)syscall(SYS_clone, FORK_WARM_FLAGS, 0, NULL, tid_address, 0);
+        pid_t pid = (pid_t)syscall(SYS_clone, FORK_WARM_FLAGS, 0, NULL, NULL, 0);
         if (pid == 0) {
             become_warm_worker(fds[0], zygote, conf);
             return;

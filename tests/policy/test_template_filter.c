@@ -19,7 +19,7 @@
 #include "policy/seccomp_rules.h"
 #include "tests/policy/bpf_run.h"
 
-#define FORK_FLAGS (CLONE_PARENT | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD)
+#define FORK_FLAGS (CLONE_PARENT | SIGCHLD)
 
 /* A worker's filter; a template's whose children do not seal themselves;
  * and one whose children do. */
