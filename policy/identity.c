@@ -12,8 +12,9 @@
  * them: futimens, which needs the file's owner. With them, a guest's
  * fd_filestat_set_times on a file it created through the broker works as
  * it did for a root worker; without capabilities they override nothing.
- * Signals, RLIMIT_NPROC, ptrace and /proc go by the real and effective
- * ids.
+ * Signals, RLIMIT_NPROC and ptrace go by the real and effective ids; the
+ * fs ids count besides only in access checks on /proc files and keys,
+ * which a worker cannot open or call.
  *
  * A policy with a user namespace keeps the zygote's uid: inside, only uid
  * 0 is mapped (namespaces.c), and it stands for the zygote's. */
