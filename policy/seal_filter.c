@@ -1,8 +1,10 @@
 /* The filter a warm worker forked by a template installs first of all
- * (sbx_confine_seal): it takes back exactly what the template's filter adds
- * to a worker's (seccomp_template_group), and every other way to a new
- * process or a new fd number, ending them the way the worker's own filter
- * ends a forbidden call (SIGSYS, reported as a policy violation). Written
+ * when RLIMIT_NPROC 0 would not stop its clone (sbx_confine_seal: its uid
+ * is 0, or sbx cannot tell): it takes back exactly what that template's
+ * filter adds to a worker's (seccomp_template_group and
+ * seccomp_seal_group), and every other way to a new process or a new fd
+ * number, ending them the way the worker's own filter ends a forbidden
+ * call (SIGSYS, reported as a policy violation). Written
  * by hand: a few instructions, so that installing it is cheap, and it
  * never changes with a policy. Another architecture's calls are killed
  * here too, as in every filter of sbx, though the worker's beneath it

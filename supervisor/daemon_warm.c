@@ -208,12 +208,13 @@ static bool fork_from_template(struct daemon *d, struct worker *t, struct module
 static void dismiss(struct daemon *d, struct worker *w)
 {
     w->dismissed = true;
+    if (w->state == W_STARTING) return;
     /* A template started is not killed: its channel is closed, so that it
      * forks the workers it was asked for (spawns may have taken them
      * already) before it sees the end and exits. */
-    if (w->warm_template && w->state != W_STARTING)
+    if (w->warm_template)
         worker_close_channel(d, w);
-    else if (w->state != W_STARTING)
+    else
         worker_kill(d, w, false);
 }
 
