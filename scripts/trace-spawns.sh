@@ -1,0 +1,46 @@
+#!/bin/sh
+# Where the time of back-to-back spawns goes, from the kernel's own trace:
+# serves with SBX, makes WARMUP spawns, then records N back-to-back spawns
+# of bench/spawn/nop.wasm (bench/spawn/spawn_loop) with ftrace's
+# sched_switch, sched_wakeup and every system call's entry and exit, and
+# hands the trace to scripts/spawn_timeline.py.
+#
+# Why ftrace and not `perf record -a`: perf's reader takes a CPU of its own
+# and on a 2-CPU machine that changes the very scheduling being looked at;
+# ftrace writes into the kernel's buffer and is read after the run. Root
+# and tracefs are needed. A benchmark tool, never a test.
+#
+#   scripts/trace-spawns.sh SBX [N [OUT]]     (N: 1000; OUT: a temporary file)
+#   then: scripts/spawn_timeline.py OUT [--cycles FIRST COUNT]
+set -eu
+cd "$(dirname "$0")/.."
+[ $# -ge 1 ] || { echo "usage: $0 SBX [N [OUT]]" >&2; exit 2; }
+sbx="$1" n="${2:-1000}" warmup=500
+tracing=/sys/kernel/tracing
+[ -w "$tracing/trace" ] || { echo "$0: $tracing is not writable (root, tracefs)" >&2; exit 1; }
+build="${SBX_BENCH_BUILD:-build-bench}"
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DSBX_SANITIZE=OFF -DSBX_WERROR=OFF >/dev/null
+cmake --build "$build" -j "$(nproc)" --target spawn_loop bench_spawn_wasm >/dev/null
+loop="$build/bench/spawn/spawn_loop"
+wasm="$build/bench/spawn/nop.wasm"
+dir=$(mktemp -d)
+out="${3:-${TMPDIR:-/tmp}/sbx-spawn-trace.$$}"
+stop_tracing() { echo 0 >"$tracing/tracing_on"; echo >"$tracing/set_event"; }
+trap 'stop_tracing; kill $(cat "$dir/pid" 2>/dev/null) 2>/dev/null; rm -rf "$dir"' EXIT
+
+"$sbx" serve --socket "$dir/s.sock" >"$dir/log" 2>&1 &
+echo $! >"$dir/pid"
+i=0
+while [ ! -S "$dir/s.sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+"$loop" "$dir/s.sock" "$wasm" $warmup # warm workers and a template
+
+echo 0 >"$tracing/tracing_on"
+echo >"$tracing/trace"
+echo 20000 >"$tracing/buffer_size_kb" # per CPU: ~100 events per spawn
+echo 'sched:sched_switch sched:sched_wakeup raw_syscalls:sys_enter raw_syscalls:sys_exit' \
+    >"$tracing/set_event"
+echo 1 >"$tracing/tracing_on"
+"$loop" "$dir/s.sock" "$wasm" "$n"
+stop_tracing
+cat "$tracing/trace" >"$out"
+echo "$out"
