@@ -14,6 +14,7 @@ child keeps that name until its prctl), sbx-zygote (Z)."""
 import argparse
 import collections
 import re
+import signal
 import statistics
 
 SYSCALLS = {0: 'read', 1: 'write', 3: 'close', 7: 'poll', 14: 'rt_sigprocmask', 33: 'dup2',
@@ -153,4 +154,5 @@ def main():
 
 
 if __name__ == '__main__':
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # quiet when piped into head
     main()

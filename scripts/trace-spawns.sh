@@ -25,7 +25,14 @@ loop="$build/bench/spawn/spawn_loop"
 wasm="$build/bench/spawn/nop.wasm"
 dir=$(mktemp -d)
 out="${3:-${TMPDIR:-/tmp}/sbx-spawn-trace.$$}"
-stop_tracing() { echo 0 >"$tracing/tracing_on"; echo >"$tracing/set_event"; }
+# What this changes in tracefs is put back on exit, whatever happens.
+old_buffer=$(sed "s/.*expanded: \([0-9]*\).*/\1/" "$tracing/buffer_size_kb")
+old_events=$(cat "$tracing/set_event")
+stop_tracing() {
+    echo 0 >"$tracing/tracing_on"
+    echo "$old_events" >"$tracing/set_event"
+    echo "$old_buffer" >"$tracing/buffer_size_kb"
+}
 trap 'stop_tracing; kill $(cat "$dir/pid" 2>/dev/null) 2>/dev/null; rm -rf "$dir"' EXIT
 
 "$sbx" serve --socket "$dir/s.sock" >"$dir/log" 2>&1 &
