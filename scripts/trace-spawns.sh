@@ -48,6 +48,6 @@ echo 'sched:sched_switch sched:sched_wakeup raw_syscalls:sys_enter raw_syscalls:
     >"$tracing/set_event"
 echo 1 >"$tracing/tracing_on"
 "$loop" "$dir/s.sock" "$wasm" "$n"
-stop_tracing
-cat "$tracing/trace" >"$out"
+echo 0 >"$tracing/tracing_on"
+cat "$tracing/trace" >"$out" # before stop_tracing: a resize drops the buffer's contents
 echo "$out"
