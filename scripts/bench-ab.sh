@@ -15,11 +15,7 @@ set -eu
 cd "$(dirname "$0")/.."
 [ $# -ge 2 ] || { echo "usage: $0 SBX_A SBX_B [ROUNDS [SPAWNS [CLIENTS]]]" >&2; exit 2; }
 a="$1" b="$2" rounds="${3:-6}" n="${4:-3000}" clients="${5:-1}"
-build="${SBX_BENCH_BUILD:-build-bench}"
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DSBX_SANITIZE=OFF -DSBX_WERROR=OFF >/dev/null
-cmake --build "$build" -j "$(nproc)" --target spawn_loop bench_spawn_wasm >/dev/null
-loop="$build/bench/spawn/spawn_loop"
-wasm="$build/bench/spawn/nop.wasm"
+. scripts/spawn-load.sh
 dir=$(mktemp -d)
 trap 'kill $(cat "$dir/pid" 2>/dev/null) 2>/dev/null; rm -rf "$dir"' EXIT
 

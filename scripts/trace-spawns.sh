@@ -18,11 +18,7 @@ cd "$(dirname "$0")/.."
 sbx="$1" n="${2:-1000}" warmup=500
 tracing=/sys/kernel/tracing
 [ -w "$tracing/trace" ] || { echo "$0: $tracing is not writable (root, tracefs)" >&2; exit 1; }
-build="${SBX_BENCH_BUILD:-build-bench}"
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DSBX_SANITIZE=OFF -DSBX_WERROR=OFF >/dev/null
-cmake --build "$build" -j "$(nproc)" --target spawn_loop bench_spawn_wasm >/dev/null
-loop="$build/bench/spawn/spawn_loop"
-wasm="$build/bench/spawn/nop.wasm"
+. scripts/spawn-load.sh
 dir=$(mktemp -d)
 out="${3:-${TMPDIR:-/tmp}/sbx-spawn-trace.$$}"
 # What this changes in tracefs is put back on exit, whatever happens.
