@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -366,11 +368,31 @@ static long p_i386(void *a)
     __asm__ volatile("int $0x80" : "=a"(ret) : "a"(20L) : "memory");
     return ret;
 }
+/* Whether this kernel takes int 0x80 at all: some kernels leave the gate
+ * out of the interrupt table (IA32 emulation disabled at boot or by the
+ * hypervisor's build), and the instruction then faults with SIGSEGV before
+ * any system call, filter or not. Asked of an unconfined child. */
+static bool i386_abi_available(void)
+{
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) _exit(p_i386(NULL) > 0 ? 0 : 1);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
 Test(escape, i386_abi_killed)
 {
     struct probe_result r;
     run_probe(NULL, NULL, p_i386, NULL, &r);
     cr_assert(!r.returned);
+    if (!i386_abi_available()) {
+        /* Unreachable ABI: what matters is that the call did not run. */
+        fprintf(stderr, "i386_abi_killed: this kernel has no int 0x80 gate (an unconfined "
+                        "child faults too); checking only that the confined call did not run\n");
+        cr_assert(WIFSIGNALED(r.status), "status 0x%x", r.status);
+        return;
+    }
     cr_assert(WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGSYS, "status 0x%x", r.status);
 }
 
