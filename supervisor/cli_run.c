@@ -637,6 +637,6 @@ static int run_with(const char *path, const struct run_opts *op, int nargs, char
         status = run_isolated(path, &l, &o, nargs, args, &z);
         cli_unload(&l);
     }
-    sbx_zygote_client_stop(&z);
+    sbx_zygote_client_kill(&z); /* the run is over: its outcome is known */
     return status;
 }

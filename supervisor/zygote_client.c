@@ -195,6 +195,17 @@ void sbx_zygote_client_stop(struct sbx_zygote_client *z)
     z->pid = -1;
 }
 
+/* A zygote told to stop by end of stream first reaps the worker still
+ * exiting, and a worker's address-space teardown is the longest part of its
+ * life. The zygote then waits behind that teardown, and the caller behind
+ * the zygote. Killed, it ends at once; its workers get their parent-death
+ * SIGKILL, and nothing the caller still needs is lost: it has the outcome. */
+void sbx_zygote_client_kill(struct sbx_zygote_client *z)
+{
+    if (z->pid > 0) kill(z->pid, SIGKILL);
+    sbx_zygote_client_stop(z);
+}
+
 void sbx_ctl_load_init(Sbx__ControlRequest *req, Sbx__LoadIntoZygote *load, Sbx__MemfdRef *ref,
                        const char *module_id, uint64_t len)
 {

@@ -45,6 +45,11 @@ int sbx_zygote_client_exec(struct sbx_zygote_client *z, const struct sbx_zygote_
  * it. */
 void sbx_zygote_client_stop(struct sbx_zygote_client *z);
 
+/* Kills the zygote (SIGKILL), then stops it as above: for a caller that
+ * needs nothing more from it, so that its end does not wait for its
+ * workers' (see the definition). */
+void sbx_zygote_client_kill(struct sbx_zygote_client *z);
+
 /* The lowercase hex SHA-256 of `bytes`: a module's id. `out` holds 65. */
 void sbx_module_id(const uint8_t *bytes, size_t len, char out[65]);
 
