@@ -368,10 +368,11 @@ static long p_i386(void *a)
     __asm__ volatile("int $0x80" : "=a"(ret) : "a"(20L) : "memory");
     return ret;
 }
-/* Whether this kernel takes int 0x80 at all: some kernels leave the gate
- * out of the interrupt table (IA32 emulation disabled at boot or by the
- * hypervisor's build), and the instruction then faults with SIGSEGV before
- * any system call, filter or not. Asked of an unconfined child. */
+/* Whether int 0x80 reaches the kernel's system-call entry at all: without
+ * IA32 emulation, or under a hypervisor that does not deliver it (seen under
+ * PVM: a general-protection fault on vector 0x80), the instruction faults
+ * with SIGSEGV before any system call, filter or not. Asked of an
+ * unconfined child. */
 static bool i386_abi_available(void)
 {
     pid_t pid = fork();
